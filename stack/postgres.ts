@@ -1,0 +1,243 @@
+// The local stack's throwaway PostgreSQL: initdb into a temporary directory, start it on
+// 127.0.0.1, apply the Supabase base (stack/sql/supabase_base.sql) and the project's
+// migrations (supabase/migrations/, in name order), create extra databases for tests, and
+// remove everything on stop. Does I/O (processes, files). Never part of the deployed bundle.
+//
+// Run as main (`deno run -A stack/postgres.ts`) it starts a cluster on POSCART_DB_PORT
+// (default 54322), applies base + migrations, writes the db fields of the stack info file
+// when POSCART_STACK_INFO is set, and serves until Ctrl-C.
+
+const HERE = new URL(".", import.meta.url);
+const ROOT = new URL("../", HERE);
+
+/** Default location of the base SQL and of the migrations, relative to the repository. */
+export const BASE_SQL = new URL("sql/supabase_base.sql", HERE).pathname;
+export const MIGRATIONS_DIR = new URL("supabase/migrations", ROOT).pathname;
+
+export interface PostgresOptions {
+  /** TCP port on 127.0.0.1 (default: POSCART_DB_PORT or 54322). */
+  port?: number;
+  /** Directory of initdb/pg_ctl/postgres (default: PG_BIN or the newest /usr/lib/postgresql/N/bin). */
+  pgBin?: string;
+  /** Data directory to create (default: a fresh temporary directory). Removed on stop. */
+  dataDir?: string;
+  /** Extra `postgresql.conf` settings, appended after the defaults. */
+  settings?: Record<string, string | number>;
+}
+
+export interface RunningPostgres {
+  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` */
+  dbUrl: string;
+  pgData: string;
+  pgBin: string;
+  port: number;
+  /** Restart the server (`fast` shuts down cleanly, `immediate` simulates a crash). */
+  restart(mode?: "fast" | "immediate"): Promise<void>;
+  /** Stop the server and remove its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Settings of the throwaway cluster: logical decoding for Realtime, room for 64+ clients. */
+const DEFAULT_SETTINGS: Record<string, string | number> = {
+  listen_addresses: "'127.0.0.1'",
+  wal_level: "logical",
+  max_replication_slots: 10,
+  max_wal_senders: 10,
+  max_connections: 300,
+  shared_buffers: "'128MB'",
+  timezone: "'UTC'",
+  log_timezone: "'UTC'",
+  fsync: "off",
+  synchronous_commit: "off",
+  full_page_writes: "off",
+  log_min_messages: "warning",
+  log_min_error_statement: "panic",
+};
+
+/** Finds the PostgreSQL server binaries. */
+export function findPgBin(explicit?: string): string {
+  if (explicit) return explicit;
+  const fromEnv = Deno.env.get("PG_BIN");
+  if (fromEnv) return fromEnv;
+  const versions: number[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/usr/lib/postgresql")) {
+      const n = Number(entry.name);
+      if (Number.isInteger(n)) versions.push(n);
+    }
+  } catch {
+    // no Debian layout; fall through
+  }
+  if (versions.length === 0) {
+    throw new Error("PostgreSQL server binaries not found: set PG_BIN (directory of initdb)");
+  }
+  return `/usr/lib/postgresql/${Math.max(...versions)}/bin`;
+}
+
+/** initdb and postgres refuse to run as root: when we are root, run them as `postgres`. */
+function serverUser(): { prefix: string[]; uid?: number; gid?: number } {
+  if (Deno.uid() !== 0) return { prefix: [] };
+  const out = new Deno.Command("id", { args: ["-u", "postgres"], stdout: "piped" }).outputSync();
+  const uid = Number(new TextDecoder().decode(out.stdout).trim());
+  const g = new Deno.Command("id", { args: ["-g", "postgres"], stdout: "piped" }).outputSync();
+  const gid = Number(new TextDecoder().decode(g.stdout).trim());
+  if (!out.success || !Number.isInteger(uid)) {
+    throw new Error("running as root needs an OS user 'postgres' to own the cluster");
+  }
+  return { prefix: ["runuser", "-u", "postgres", "--"], uid, gid };
+}
+
+async function run(cmd: string[], what: string): Promise<string> {
+  const out = await new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${what} failed (exit ${out.code}):\n${text}`);
+  return text;
+}
+
+/** Starts a fresh PostgreSQL cluster; the caller must `stop()` it. */
+export async function startPostgres(options: PostgresOptions = {}): Promise<RunningPostgres> {
+  const pgBin = findPgBin(options.pgBin);
+  const port = options.port ?? Number(Deno.env.get("POSCART_DB_PORT") ?? 54322);
+  const user = serverUser();
+  const root = options.dataDir ?? await Deno.makeTempDir({ prefix: "poscart-pg-" });
+  await Deno.mkdir(root, { recursive: true });
+  const pgData = `${root}/data`;
+  const socketDir = `${root}/socket`;
+  const pwFile = `${root}/pwfile`;
+  await Deno.mkdir(socketDir, { recursive: true });
+  await Deno.writeTextFile(pwFile, "postgres\n");
+  if (user.uid !== undefined) {
+    for (const p of [root, socketDir, pwFile]) await Deno.chown(p, user.uid, user.gid!);
+  }
+
+  const logFile = `${root}/postgres.log`;
+  const pgCtl = (args: string[]) => [...user.prefix, `${pgBin}/pg_ctl`, "-D", pgData, ...args];
+  let stopped = false;
+  try {
+    await run([
+      ...user.prefix,
+      `${pgBin}/initdb`,
+      "-D",
+      pgData,
+      "-U",
+      "postgres",
+      `--pwfile=${pwFile}`,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--encoding=UTF8",
+      "--locale=C",
+      "--no-sync",
+    ], "initdb");
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      port,
+      unix_socket_directories: `'${socketDir}'`,
+      ...options.settings,
+    };
+    const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n");
+    await Deno.writeTextFile(`${pgData}/postgresql.conf`, `\n# poscart throwaway cluster\n${conf}\n`, {
+      append: true,
+    });
+    await run(pgCtl(["-l", logFile, "-w", "-t", "60", "start"]), "pg_ctl start");
+  } catch (error) {
+    const log = await Deno.readTextFile(logFile).catch(() => "");
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+    throw new Error(`${(error as Error).message}\n${log}`);
+  }
+
+  const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
+  return {
+    dbUrl,
+    pgData,
+    pgBin,
+    port,
+    async restart(mode = "fast") {
+      await run(pgCtl(["-l", logFile, "-w", "-t", "60", "-m", mode, "restart"]), "pg_ctl restart");
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await run(pgCtl(["-w", "-t", "60", "-m", "fast", "stop"]), "pg_ctl stop").catch(() => {});
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Runs one SQL file with psql in a single transaction; throws with psql's message. */
+export async function runSqlFile(dbUrl: string, file: string): Promise<void> {
+  const out = await new Deno.Command("psql", {
+    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", file],
+    stdout: "piped",
+    stderr: "piped",
+    env: { PGCONNECT_TIMEOUT: "10" },
+  }).output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim();
+    throw new Error(`${file}: ${err}`);
+  }
+}
+
+/** Applies what a Supabase database has before any project migration. Idempotent. */
+export async function applyBase(dbUrl: string, file = BASE_SQL): Promise<void> {
+  await runSqlFile(dbUrl, file);
+}
+
+/** The migration files of `dir`, in name order. */
+export function migrationFiles(dir = MIGRATIONS_DIR): string[] {
+  return [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && e.name.endsWith(".sql"))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => `${dir}/${name}`);
+}
+
+/** Applies every migration of `dir` in name order, each in its own transaction; stops on
+ * the first error, naming the file. Returns the files applied. */
+export async function applyMigrations(dbUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = migrationFiles(dir);
+  for (const file of files) await runSqlFile(dbUrl, file);
+  return files;
+}
+
+/** Creates database `name` (dropping any previous one) and returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  for (const sql of [`drop database if exists ${name} with (force)`, `create database ${name}`]) {
+    await run(["psql", adminUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], sql);
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+if (import.meta.main) {
+  const pg = await startPostgres();
+  let exiting = false;
+  const shutdown = async () => {
+    if (exiting) return;
+    exiting = true;
+    await pg.stop();
+    Deno.exit(0);
+  };
+  try {
+    await applyBase(pg.dbUrl);
+    const files = await applyMigrations(pg.dbUrl);
+    console.log(`postgres ready: ${pg.dbUrl} (data ${pg.pgData}, ${files.length} migrations)`);
+    const infoPath = Deno.env.get("POSCART_STACK_INFO");
+    if (infoPath) {
+      const info = { dbUrl: pg.dbUrl, pgData: pg.pgData, pgBin: pg.pgBin, dbPort: pg.port };
+      await Deno.writeTextFile(infoPath, JSON.stringify(info, null, 2) + "\n");
+    }
+  } catch (error) {
+    console.error((error as Error).message);
+    await pg.stop();
+    Deno.exit(1);
+  }
+  Deno.addSignalListener("SIGINT", shutdown);
+  Deno.addSignalListener("SIGTERM", shutdown);
+  await new Promise(() => {});
+}
