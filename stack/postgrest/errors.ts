@@ -1,0 +1,147 @@
+// PostgREST error shaping: the SQLSTATE -> HTTP status table of supabase-platform.md
+// section 3 (one pure function), PostgREST's own PGRSTnnn errors, and the JSON error
+// response (`{code,message,details,hint}`, `Proxy-Status`, `WWW-Authenticate` on 401).
+
+/** A PostgREST error body. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details: string | null;
+  hint: string | null;
+}
+
+/** An error with its HTTP status and optional extra headers. */
+export interface ApiError {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
+/**
+ * HTTP status for a database error, first match wins (PostgREST v14 `Error.hs`).
+ * `anon` says whether the request ran as the anonymous role (42501 -> 401 instead of 403).
+ */
+export function httpStatusForSqlState(code: string, message: string, anon: boolean): number {
+  const c = code.toUpperCase();
+  const cls = c.slice(0, 2);
+  if (cls === "08") return 503;
+  if (cls === "09") return 500;
+  if (cls === "0L" || cls === "0P") return 403;
+  if (c === "23503" || c === "23505") return 409;
+  if (c === "25006") return 405;
+  if (c === "21000") return message.endsWith("requires a WHERE clause") ? 400 : 500;
+  if (c === "22023") return /^role .* does not exist$/.test(message) ? 401 : 400;
+  if (["25", "2D", "38", "39", "3B"].includes(cls)) return 500;
+  if (cls === "28") return 403;
+  if (cls === "40") return 500;
+  if (c === "53400") return 500;
+  if (cls === "53") return 503;
+  if (cls === "54" || cls === "55") return 500;
+  if (c === "57P01") return 503;
+  if (cls === "57") return 500;
+  if (["58", "F0", "HV", "XX"].includes(cls)) return 500;
+  if (c === "P0001") return 400;
+  if (cls === "P0") return 500;
+  if (c === "42883" || c === "42P01") return 404;
+  if (c === "42P17") return 500;
+  if (c === "42501") return anon ? 401 : 403;
+  if (/^PT\d{3}$/.test(c)) return Number(c.slice(2));
+  return 400;
+}
+
+/** The fields of a PostgreSQL error that PostgREST reports. */
+export interface DbErrorFields {
+  code: string;
+  message: string;
+  detail?: string | null;
+  hint?: string | null;
+}
+
+/** Turns a database error into PostgREST's response (including `RAISE ... 'PGRST'`). */
+export function fromDbError(err: DbErrorFields, anon: boolean): ApiError {
+  if (err.code === "PGRST") return fromRaisedPgrst(err);
+  return {
+    status: httpStatusForSqlState(err.code, err.message, anon),
+    body: {
+      code: err.code,
+      message: err.message,
+      details: err.detail || null,
+      hint: err.hint || null,
+    },
+  };
+}
+
+/** `RAISE sqlstate 'PGRST' USING message = '{json}', detail = '{"status":..,"headers":..}'`. */
+function fromRaisedPgrst(err: DbErrorFields): ApiError {
+  try {
+    const msg = JSON.parse(err.message);
+    const detail = JSON.parse(err.detail ?? "");
+    if (typeof msg?.code !== "string" || typeof msg?.message !== "string") throw new Error();
+    if (typeof detail?.status !== "number") throw new Error();
+    return {
+      status: detail.status,
+      headers: detail.headers ?? {},
+      body: {
+        code: msg.code,
+        message: msg.message,
+        details: msg.details ?? null,
+        hint: msg.hint ?? null,
+      },
+    };
+  } catch {
+    return pgrstError(
+      "PGRST121",
+      "Could not parse JSON in the RAISE SQLSTATE 'PGRST' error",
+      "Invalid JSON value for MESSAGE or DETAIL",
+    );
+  }
+}
+
+const PGRST_STATUS: Record<string, number> = {
+  PGRST000: 503,
+  PGRST001: 503,
+  PGRST002: 503,
+  PGRST003: 504,
+  PGRST100: 400,
+  PGRST101: 405,
+  PGRST102: 400,
+  PGRST106: 406,
+  PGRST107: 406,
+  PGRST116: 406,
+  PGRST121: 500,
+  PGRST202: 404,
+  PGRST203: 300,
+  PGRST205: 404,
+  PGRST300: 500,
+  PGRST301: 401,
+  PGRST302: 401,
+  PGRST303: 401,
+};
+
+/** One of PostgREST's own errors, with its fixed status. */
+export function pgrstError(
+  code: string,
+  message: string,
+  details: string | null = null,
+  hint: string | null = null,
+): ApiError {
+  const status = PGRST_STATUS[code];
+  if (status === undefined) throw new Error(`unknown PostgREST error code ${code}`);
+  return { status, body: { code, message, details, hint } };
+}
+
+/** The HTTP response for an error: JSON body, `Proxy-Status`, `WWW-Authenticate` on 401. */
+export function errorResponse(err: ApiError): Response {
+  const headers = new Headers(err.headers ?? {});
+  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("Proxy-Status", `PostgREST; error=${err.body.code}`);
+  if (err.status === 401 && !headers.has("WWW-Authenticate")) {
+    headers.set(
+      "WWW-Authenticate",
+      err.body.code === "PGRST301" || err.body.code === "PGRST303"
+        ? `Bearer error="invalid_token", error_description="${err.body.message}"`
+        : "Bearer",
+    );
+  }
+  return new Response(JSON.stringify(err.body), { status: err.status, headers });
+}

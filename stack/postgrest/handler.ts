@@ -1,0 +1,234 @@
+// The PostgREST stand-in's request handling for `/rpc/<fn>` (supabase-platform.md sections
+// 2-4): JWT -> role and claims, body or query -> named arguments, one READ COMMITTED
+// transaction per request connected as `authenticator` with the request settings applied by
+// `set_config(..., true)`, READ ONLY for STABLE/IMMUTABLE functions and GET, then the
+// response shaped by return type, or the PostgREST error. Does database I/O.
+import type postgres from "postgres";
+import { type Claims, verifyJwt } from "../jwt.ts";
+import { buildCall } from "./call.ts";
+import { chooseFunction, loadRoutines, type RoutineInfo } from "./catalog.ts";
+import { type ApiError, errorResponse, fromDbError, pgrstError } from "./errors.ts";
+
+export interface HandlerConfig {
+  /** Pool connected as `authenticator`. */
+  sql: postgres.Sql;
+  jwtSecret: string;
+  anonRole: string;
+  /** The exposed schema (db-schemas). */
+  schema: string;
+  /** Extra schemas on the search_path after the exposed one. */
+  extraSearchPath: string[];
+  /** When set, tokens whose `aud` differs are refused (PGRST303). */
+  jwtAudience?: string;
+}
+
+type Auth = { role: string; claims: Claims; anon: boolean };
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const OBJECT_TYPE = "application/vnd.pgrst.object+json";
+
+/** The role and claims of a request, or the 401 error (PGRST301 / PGRST303). */
+export async function authenticate(
+  req: Request,
+  cfg: Pick<HandlerConfig, "jwtSecret" | "anonRole" | "jwtAudience">,
+): Promise<Auth | ApiError> {
+  const header = req.headers.get("authorization");
+  const match = header ? /^bearer\s*(.*)$/i.exec(header.trim()) : null;
+  if (!match) return { role: cfg.anonRole, claims: { role: cfg.anonRole }, anon: true };
+  const result = await verifyJwt(match[1].trim(), {
+    secret: cfg.jwtSecret,
+    audience: cfg.jwtAudience,
+  });
+  if (!result.ok) {
+    return pgrstError(
+      result.error.kind === "malformed" ? "PGRST301" : "PGRST303",
+      result.error.message,
+    );
+  }
+  const role = typeof result.claims.role === "string" ? result.claims.role : cfg.anonRole;
+  return { role, claims: { ...result.claims, role }, anon: role === cfg.anonRole };
+}
+
+/** The call's arguments: the JSON body for POST, the query string for GET/HEAD. */
+async function readArgs(req: Request, url: URL): Promise<unknown | ApiError> {
+  if (req.method !== "POST") {
+    const args: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) args[k] = v;
+    return args;
+  }
+  const text = await req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return pgrstError("PGRST102", "Empty or invalid json", (e as Error).message);
+  }
+}
+
+function isApiError(x: unknown): x is ApiError {
+  return typeof x === "object" && x !== null && "status" in x && "body" in x;
+}
+
+function describe(r: RoutineInfo): string {
+  return `${r.schema}.${r.name}(${r.params.map((p) => `${p.name} => ${p.type}`).join(", ")})`;
+}
+
+function notFound(schema: string, name: string, keys: string[]): ApiError {
+  const qualified = `${schema}.${name}`;
+  const withParams = keys.length
+    ? `${qualified}(${keys.join(", ")})`
+    : `${qualified} without parameters`;
+  const searched = keys.length ? `with parameters ${keys.join(", ")}` : "without parameters";
+  return pgrstError(
+    "PGRST202",
+    `Could not find the function ${withParams} in the schema cache`,
+    `Searched for the function ${qualified} ${searched} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
+  );
+}
+
+/** A database or connection failure as PostgREST reports it. */
+export function fromThrown(e: unknown, anon: boolean): ApiError {
+  const err = e as { code?: unknown; message?: string; detail?: string; hint?: string };
+  const isPgError = (e as Error)?.constructor?.name === "PostgresError" ||
+    (typeof err.code === "string" && /^[0-9A-Z]{5}$/.test(err.code));
+  if (isPgError && typeof err.code === "string") {
+    return fromDbError({
+      code: err.code,
+      message: err.message ?? "",
+      detail: err.detail,
+      hint: err.hint,
+    }, anon);
+  }
+  return pgrstError(
+    "PGRST001",
+    "Database client error. Retrying the connection.",
+    String(err?.message ?? e),
+  );
+}
+
+/** Handles one request to the stand-in (everything but the fault hook). */
+export async function handle(req: Request, cfg: HandlerConfig): Promise<Response> {
+  try {
+    return await handleInner(req, cfg);
+  } catch (e) {
+    return errorResponse(fromThrown(e, false));
+  }
+}
+
+async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> {
+  const url = new URL(req.url);
+  const auth = await authenticate(req, cfg);
+  if (isApiError(auth)) return errorResponse(auth);
+
+  const rpc = /^\/rpc\/([^/]+)$/.exec(url.pathname);
+  if (!rpc) {
+    const table = url.pathname.replace(/^\/+/, "");
+    return errorResponse(
+      pgrstError(
+        "PGRST205",
+        `Could not find the table '${cfg.schema}.${table}' in the schema cache`,
+      ),
+    );
+  }
+  const name = decodeURIComponent(rpc[1]);
+  if (req.method === "OPTIONS") {
+    return new Response(null, { status: 200, headers: { Allow: "OPTIONS,GET,HEAD,POST" } });
+  }
+  if (!["GET", "HEAD", "POST"].includes(req.method)) {
+    return errorResponse(pgrstError("PGRST101", `Cannot use the ${req.method} method on RPC`));
+  }
+
+  const args = await readArgs(req, url);
+  if (isApiError(args)) return errorResponse(args);
+  const keys = typeof args === "object" && args !== null && !Array.isArray(args)
+    ? Object.keys(args)
+    : [];
+
+  let routines: RoutineInfo[];
+  try {
+    routines = await loadRoutines(cfg.sql, cfg.schema, name);
+  } catch (e) {
+    return errorResponse(fromThrown(e, auth.anon));
+  }
+  const choice = chooseFunction(routines, keys);
+  if (!choice.ok) {
+    if (choice.reason === "none") return errorResponse(notFound(cfg.schema, name, keys));
+    return errorResponse(pgrstError(
+      "PGRST203",
+      `Could not choose the best candidate function between: ${
+        choice.candidates.map(describe).join(", ")
+      }`,
+      null,
+      "Try renaming the parameters or the function itself in the database so function overloading can be resolved",
+    ));
+  }
+  const routine = choice.routine;
+  if (
+    !routine.singleUnnamedJson && (typeof args !== "object" || args === null || Array.isArray(args))
+  ) {
+    return errorResponse(pgrstError("PGRST102", "Empty or invalid json"));
+  }
+  const readOnly = req.method !== "POST" || routine.volatility !== "v";
+  const call = buildCall(routine, keys);
+
+  const headers: Record<string, string> = {};
+  for (const [k, v] of req.headers) if (k !== "cookie") headers[k.toLowerCase()] = v;
+  const searchPath = [cfg.schema, ...cfg.extraSearchPath].map((s) => `"${s}"`).join(", ");
+
+  let row: { body: string | null; n: string | number };
+  try {
+    const mode = `isolation level read committed ${readOnly ? "read only" : "read write"}`;
+    row = await cfg.sql.begin(mode, async (tx) => {
+      await tx.unsafe(
+        `select set_config('search_path', $1, true), set_config('role', $2, true),
+                set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true),
+                set_config('request.path', $5, true), set_config('request.headers', $6, true)`,
+        [
+          searchPath,
+          auth.role,
+          JSON.stringify(auth.claims),
+          req.method,
+          url.pathname,
+          JSON.stringify(headers),
+        ],
+        { prepare: false },
+      );
+      const params = call.takesBody ? [JSON.stringify(args)] : [];
+      const rows = await tx.unsafe(call.text, params, { prepare: false });
+      return rows[0] as unknown as { body: string | null; n: string | number };
+    }) as unknown as { body: string | null; n: string | number };
+  } catch (e) {
+    return errorResponse(fromThrown(e, auth.anon));
+  }
+  return shapeResponse(req, call.isVoid, call.returnsSet, row);
+}
+
+/** The success response: 204 for void, the JSON body, or one object for `Accept: ...object+json`. */
+function shapeResponse(
+  req: Request,
+  isVoid: boolean,
+  returnsSet: boolean,
+  row: { body: string | null; n: string | number },
+): Response {
+  if (isVoid) return new Response(null, { status: 204 });
+  let body = row.body ?? "null";
+  let contentType = JSON_TYPE;
+  if ((req.headers.get("accept") ?? "").includes(OBJECT_TYPE)) {
+    const n = Number(row.n);
+    if (returnsSet) {
+      if (n !== 1) {
+        return errorResponse(pgrstError(
+          "PGRST116",
+          "Cannot coerce the result to a single JSON object",
+          `The result contains ${n} rows`,
+        ));
+      }
+      body = JSON.stringify(JSON.parse(body)[0]);
+    }
+    contentType = `${OBJECT_TYPE}; charset=utf-8`;
+  }
+  return new Response(req.method === "HEAD" ? null : body, {
+    status: 200,
+    headers: { "Content-Type": contentType },
+  });
+}
