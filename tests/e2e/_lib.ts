@@ -1,0 +1,370 @@
+// End-to-end test helpers: reach the running local stack as a POS app does.
+// - user JWTs signed with the stack's secret (HS256 with WebCrypto),
+// - supabase-js clients and a `call()` that turns any answer into {status, body, headers},
+// - raw `fetch` through the gateway for requests supabase-js cannot make,
+// - per-test fixtures (store, location, customers with fresh uuids) written with adminSql(),
+// - the database invariants every scenario must leave intact.
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import nodeAssert from "node:assert/strict";
+import { adminSql, stackInfo } from "../_support/stack.ts";
+
+export { adminSql, stackInfo };
+export type Sql = ReturnType<typeof adminSql>;
+
+// ---------------------------------------------------------------------------------------------
+// JWTs
+
+function base64url(bytes: Uint8Array | string): string {
+  const b = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Signs `claims` as an HS256 JWT with `secret`. */
+export async function signJwt(claims: Record<string, unknown>, secret: string): Promise<string> {
+  const head = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = base64url(JSON.stringify(claims));
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${head}.${body}`));
+  return `${head}.${body}.${base64url(new Uint8Array(sig))}`;
+}
+
+export interface UserJwtOptions {
+  sub?: string;
+  storeIds?: string[];
+  expiresIn?: number; // seconds from now; negative for an expired token
+  secret?: string;
+}
+
+/** A signed-in staff member's access token, as Supabase Auth would issue it. */
+export function userJwt(options: UserJwtOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresIn = options.expiresIn ?? 3600;
+  const appMetadata: Record<string, unknown> = { provider: "email", providers: ["email"] };
+  if (options.storeIds) appMetadata.store_ids = options.storeIds;
+  return signJwt(
+    {
+      aud: "authenticated",
+      role: "authenticated",
+      sub: options.sub ?? crypto.randomUUID(),
+      email: "staff@example.com",
+      iat: now - 10 + Math.min(0, expiresIn) * 2,
+      exp: now + expiresIn,
+      app_metadata: appMetadata,
+      user_metadata: {},
+    },
+    options.secret ?? stackInfo().jwtSecret,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients and calls
+
+/** A supabase-js client as a POS app builds it: anon key plus the user's access token. */
+export function posClient(accessToken?: string): SupabaseClient {
+  const info = stackInfo();
+  return createClient(info.apiUrl, info.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: accessToken ? { headers: { Authorization: `Bearer ${accessToken}` } } : {},
+  });
+}
+
+export interface CallResult {
+  /** HTTP status; 0 when no answer arrived (network error or client-side abort). */
+  status: number;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+  headers: Headers;
+  ms: number;
+  networkError?: string;
+}
+
+export interface CallOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `functions.invoke('cart', ...)`, with every outcome folded into a CallResult. */
+export async function call(
+  client: SupabaseClient,
+  body: unknown,
+  options: CallOptions = {},
+): Promise<CallResult> {
+  const started = performance.now();
+  const name = options.query ? `cart?${new URLSearchParams(options.query)}` : "cart";
+  const { data, error, response } = await client.functions.invoke(name, {
+    // deno-lint-ignore no-explicit-any
+    body: body as any,
+    method: options.method,
+    timeout: options.timeoutMs,
+    signal: options.signal,
+    headers: options.headers,
+  });
+  const ms = performance.now() - started;
+  if (!error) {
+    return { status: response?.status ?? 200, body: data, headers: response!.headers, ms };
+  }
+  const res: Response | undefined = response ??
+    // deno-lint-ignore no-explicit-any
+    ((error as any).context instanceof Response ? (error as any).context : undefined);
+  if (res) {
+    return { status: res.status, body: await readBody(res), headers: res.headers, ms };
+  }
+  // deno-lint-ignore no-explicit-any
+  const cause = (error as any).context ?? error;
+  return {
+    status: 0,
+    body: null,
+    headers: new Headers(),
+    ms,
+    networkError: String(cause?.name ?? "") + ": " + String(cause?.message ?? cause),
+  };
+}
+
+export interface RawRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: BodyInit | null;
+  query?: string;
+  timeoutMs?: number;
+}
+
+/** A raw HTTP request to /functions/v1/cart through the gateway (no client library). */
+export async function rawCall(req: RawRequest): Promise<CallResult> {
+  const info = stackInfo();
+  const started = performance.now();
+  const url = `${info.apiUrl}/functions/v1/cart${req.query ? `?${req.query}` : ""}`;
+  try {
+    const res = await fetch(url, {
+      method: req.method ?? "POST",
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.timeout(req.timeoutMs ?? 15_000),
+    });
+    return {
+      status: res.status,
+      body: await readBody(res),
+      headers: res.headers,
+      ms: performance.now() - started,
+    };
+  } catch (e) {
+    return {
+      status: 0,
+      body: null,
+      headers: new Headers(),
+      ms: performance.now() - started,
+      networkError: String(e),
+    };
+  }
+}
+
+/** Headers a POS app sends for a JSON POST, signed in as `accessToken`. */
+export function jsonHeaders(accessToken: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    apikey: stackInfo().anonKey,
+    authorization: `Bearer ${accessToken}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/** Fills the NOT NULL columns without default of `table` that `values` does not cover. */
+async function insertRow(sql: Sql, table: string, values: Record<string, unknown>) {
+  const required = await sql<{ column_name: string; data_type: string }[]>`
+    select column_name, data_type from information_schema.columns
+    where table_schema = 'public' and table_name = ${table}
+      and is_nullable = 'NO' and column_default is null
+      and is_generated = 'NEVER' and is_identity = 'NO'`;
+  const row: Record<string, unknown> = { ...values };
+  for (const { column_name, data_type } of required) {
+    if (column_name in row) continue;
+    if (data_type === "uuid") row[column_name] = crypto.randomUUID();
+    else if (data_type === "text" || data_type.startsWith("character")) {
+      row[column_name] = `e2e ${table} ${String(values.id).slice(0, 8)}`;
+    } else if (data_type === "integer" || data_type === "bigint" || data_type === "numeric") {
+      row[column_name] = 0;
+    } else if (data_type === "boolean") row[column_name] = true;
+    else if (data_type.startsWith("timestamp")) row[column_name] = new Date();
+    else if (data_type === "jsonb" || data_type === "json") row[column_name] = {};
+  }
+  await sql`insert into ${sql("public." + table)} ${sql(row)}`;
+}
+
+export interface Fixture {
+  storeId: string;
+  locationId: string;
+  customerIds: string[];
+}
+
+/** A fresh store with one location and `customers` customers, all with new uuids. */
+export async function makeFixture(sql: Sql, customers = 3): Promise<Fixture> {
+  const storeId = crypto.randomUUID();
+  const locationId = crypto.randomUUID();
+  await insertRow(sql, "stores", { id: storeId });
+  await insertRow(sql, "locations", { id: locationId, store_id: storeId });
+  const customerIds: string[] = [];
+  const customerCols = await sql<{ column_name: string }[]>`
+    select column_name from information_schema.columns
+    where table_schema = 'public' and table_name = 'customers' and column_name = 'store_id'`;
+  for (let i = 0; i < customers; i++) {
+    const id = crypto.randomUUID();
+    await insertRow(
+      sql,
+      "customers",
+      customerCols.length ? { id, store_id: storeId } : { id },
+    );
+    customerIds.push(id);
+  }
+  return { storeId, locationId, customerIds };
+}
+
+/** Adds one more location to an existing store. */
+export async function addLocation(sql: Sql, storeId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await insertRow(sql, "locations", { id, store_id: storeId });
+  return id;
+}
+
+/** Everything stored for a location: carts and queue entries, with their versions. */
+export async function locationRows(sql: Sql, locationId: string): Promise<string> {
+  const carts = await sql`
+    select id, status, updated_at, xmin::text as v from public.carts
+    where location_id = ${locationId} order by id`;
+  const queue = await sql`
+    select id, status, updated_at, xmin::text as v from public.location_queue
+    where location_id = ${locationId} order by id`;
+  return JSON.stringify({ carts, queue });
+}
+
+export async function activeCarts(sql: Sql, locationId: string, customerId: string) {
+  return await sql<{ id: string }[]>`
+    select id from public.carts
+    where location_id = ${locationId} and customer_id = ${customerId} and status = 'active'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invariants
+
+export interface InvariantReport {
+  duplicateCustomerCarts: number;
+  duplicateDeviceCarts: number;
+  duplicateOpenEntries: number;
+  openEntriesWithoutActiveCart: number;
+}
+
+/** Counts violations of the product's invariants over the whole database. */
+export async function invariantReport(sql: Sql): Promise<InvariantReport> {
+  const [a] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (
+      select 1 from public.carts where status = 'active' and customer_id is not null
+      group by customer_id, location_id having count(*) > 1) d`;
+  const [b] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (
+      select 1 from public.carts
+      where status = 'active' and customer_id is null and device_id is not null
+      group by location_id, device_id having count(*) > 1) d`;
+  const [c] = await sql<{ n: number }[]>`
+    select count(*)::int as n from (
+      select 1 from public.location_queue where status in ('waiting', 'called')
+      group by location_id, customer_id having count(*) > 1) d`;
+  const [d] = await sql<{ n: number }[]>`
+    select count(*)::int as n from public.location_queue q
+    left join public.carts c on c.id = q.cart_id
+    where q.status in ('waiting', 'called') and (c.id is null or c.status <> 'active')`;
+  return {
+    duplicateCustomerCarts: a.n,
+    duplicateDeviceCarts: b.n,
+    duplicateOpenEntries: c.n,
+    openEntriesWithoutActiveCart: d.n,
+  };
+}
+
+/** Fails the test when any invariant is violated anywhere in the database. */
+export async function assertInvariants(sql: Sql, label: string): Promise<void> {
+  const report = await invariantReport(sql);
+  console.log(`[${label}] invariants:`, JSON.stringify(report));
+  const bad = Object.entries(report).filter(([, n]) => n !== 0);
+  if (bad.length) throw new Error(`[${label}] invariants violated: ${JSON.stringify(report)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities
+
+/** Assertions (node:assert, strict mode) under the names Deno tests usually use. */
+export function assert(condition: unknown, message?: string): asserts condition {
+  nodeAssert.ok(condition, message);
+}
+export function assertEquals<T>(actual: unknown, expected: T, message?: string) {
+  nodeAssert.deepStrictEqual(actual, expected, message);
+}
+export function assertMatch(actual: string, re: RegExp, message?: string) {
+  nodeAssert.match(actual, re, message);
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Counts of each status in `results`, e.g. {"200": 48, "503": 2}. */
+export function statusCounts(results: { status: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
+
+/** Runs `worker` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  worker: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  async function lane() {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await worker(items[i], i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+/** A deterministic PRNG (mulberry32) so generated corpora are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Deno.test with the sanitizers off: supabase-js and postgres.js keep pooled sockets. */
+export function e2eTest(name: string, fn: () => Promise<void>) {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}

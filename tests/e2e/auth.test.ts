@@ -1,0 +1,102 @@
+// Scenario 6, the auth matrix through the gateway: no Authorization, the anon key only, an
+// expired JWT, a JWT signed with the wrong secret, a garbage token, a JWT whose
+// app_metadata.store_ids excludes the location, one that includes it, and the service-role
+// key. Each gets its documented status, and the refused ones write nothing.
+import { createClient } from "@supabase/supabase-js";
+import {
+  adminSql,
+  assertEquals,
+  assertInvariants,
+  call,
+  type CallResult,
+  e2eTest,
+  locationRows,
+  makeFixture,
+  posClient,
+  rawCall,
+  stackInfo,
+  userJwt,
+} from "./_lib.ts";
+
+e2eTest("scenario 6: the auth matrix", async () => {
+  const sql = adminSql();
+  try {
+    const fx = await makeFixture(sql, 2);
+    const otherStore = await makeFixture(sql, 0);
+    const [customer, fresh] = fx.customerIds;
+    const info = stackInfo();
+
+    // An existing cart and entry, so that refused writes have something to change.
+    const staff = posClient(await userJwt());
+    const seeded = await call(staff, {
+      action: "add_to_queue",
+      customer_id: customer,
+      location_id: fx.locationId,
+    });
+    assertEquals(seeded.status, 200, JSON.stringify(seeded.body));
+
+    const requests = [
+      { action: "get", customer_id: fresh, location_id: fx.locationId },
+      { action: "add_to_queue", customer_id: fresh, location_id: fx.locationId },
+      { action: "call", queue_entry_id: seeded.body.queue_entry.id },
+      { action: "complete_cart", cart_id: seeded.body.cart.id },
+    ];
+    const viaClient = (token?: string) => (body: Record<string, unknown>) =>
+      call(posClient(token), body);
+    const wrongSecret = "another-secret-that-is-at-least-32-characters-long";
+    const matrix: [string, number, (b: Record<string, unknown>) => Promise<CallResult>][] = [
+      ["no Authorization header", 401, (body) =>
+        rawCall({
+          headers: { "content-type": "application/json", apikey: info.anonKey },
+          body: JSON.stringify(body),
+        })],
+      ["anon key only", 401, viaClient()],
+      ["expired JWT", 401, viaClient(await userJwt({ expiresIn: -3600 }))],
+      ["JWT signed with the wrong secret", 401, viaClient(await userJwt({ secret: wrongSecret }))],
+      ["garbage bearer token", 401, viaClient("not.a.jwt")],
+      [
+        "store_ids excluding the location",
+        403,
+        viaClient(await userJwt({ storeIds: [otherStore.storeId] })),
+      ],
+    ];
+
+    const before = await locationRows(sql, fx.locationId);
+    const seen: string[] = [];
+    for (const [label, expected, send] of matrix) {
+      for (const body of requests) {
+        const res = await send(body);
+        seen.push(`${label} / ${body.action}: ${res.status}`);
+        assertEquals(
+          res.status,
+          expected,
+          `${label} / ${body.action}: ${JSON.stringify(res.body)}`,
+        );
+      }
+    }
+    const after = await locationRows(sql, fx.locationId);
+    assertEquals(after, before, "refused callers wrote nothing");
+
+    // The function's own refusals carry the product's error body.
+    const forbidden = await viaClient(await userJwt({ storeIds: [otherStore.storeId] }))(
+      requests[0],
+    );
+    assertEquals(forbidden.body?.error?.code, "store_forbidden", JSON.stringify(forbidden.body));
+
+    // Allowed: a user scoped to this store, and the service-role key.
+    const scoped = await viaClient(await userJwt({ storeIds: [fx.storeId] }))(requests[0]);
+    seen.push(`store_ids including the location / get: ${scoped.status}`);
+    assertEquals(scoped.status, 200, JSON.stringify(scoped.body));
+    const service = createClient(info.apiUrl, info.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    });
+    const asService = await call(service, requests[0]);
+    seen.push(`service_role key / get: ${asService.status}`);
+    assertEquals(asService.status, 200, JSON.stringify(asService.body));
+    assertEquals(asService.body.cart.id, scoped.body.cart.id);
+    console.log("scenario 6 auth matrix:\n  " + seen.join("\n  "));
+    await assertInvariants(sql, "scenario 6");
+  } finally {
+    await sql.end();
+  }
+});

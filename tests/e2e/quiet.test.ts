@@ -1,0 +1,111 @@
+// Scenario 4, read-mostly quiet: 1,000 repeated gets of an existing cart through the function
+// produce zero change records in logical decoding (what Realtime would broadcast to every
+// device) and leave n_tup_ins / n_tup_upd of `carts` unchanged. A write at the end (checkout)
+// shows that both measurements do see changes when there are some.
+import {
+  adminSql,
+  assert,
+  assertEquals,
+  assertInvariants,
+  call,
+  e2eTest,
+  makeFixture,
+  pool,
+  posClient,
+  sleep,
+  type Sql,
+  statusCounts,
+  userJwt,
+} from "./_lib.ts";
+
+const GETS = 1000;
+
+async function cartStats(sql: Sql) {
+  await sql`select pg_stat_clear_snapshot()`;
+  const [row] = await sql`
+    select n_tup_ins::int as ins, n_tup_upd::int as upd, n_tup_hot_upd::int as hot
+    from pg_stat_user_tables where schemaname = 'public' and relname = 'carts'`;
+  return row as { ins: number; upd: number; hot: number };
+}
+
+/** Waits until other backends have flushed their table statistics (they do within ~1 s). */
+async function settledStats(sql: Sql) {
+  let last = await cartStats(sql);
+  for (let i = 0; i < 20; i++) {
+    await sleep(1100);
+    const now = await cartStats(sql);
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function changes(sql: Sql, slot: string) {
+  const rows = await sql<{ data: string }[]>`
+    select data from pg_logical_slot_get_changes(${slot}, null, null,
+      'skip-empty-xacts', '1', 'include-xids', '0')`;
+  return rows.map((r) => r.data);
+}
+
+e2eTest("scenario 4: 1,000 repeated gets write nothing and broadcast nothing", async () => {
+  const sql = adminSql();
+  const slot = `e2e_quiet_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  let slotCreated = false;
+  try {
+    const fx = await makeFixture(sql, 1);
+    const app = posClient(await userJwt());
+    const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
+    const created = await call(app, body);
+    assertEquals(created.status, 200, JSON.stringify(created.body));
+    assertEquals(created.body.created, true);
+    const cartId = created.body.cart.id;
+
+    await sql`select pg_create_logical_replication_slot(${slot}, 'test_decoding')`;
+    slotCreated = true;
+    const statsBefore = await settledStats(sql);
+    const [{ xmin: xminBefore }] =
+      await sql`select xmin::text from public.carts where id = ${cartId}`;
+
+    const started = performance.now();
+    const results = await pool(Array.from({ length: GETS }), 8, () => call(app, body));
+    const seconds = (performance.now() - started) / 1000;
+    const sameCart = results.filter((r) => r.body?.cart?.id === cartId).length;
+
+    const records = await changes(sql, slot);
+    const statsAfter = await settledStats(sql);
+    const [{ xmin: xminAfter }] =
+      await sql`select xmin::text from public.carts where id = ${cartId}`;
+    console.log(
+      `scenario 4: ${GETS} gets in ${seconds.toFixed(1)} s, statuses ${
+        JSON.stringify(statusCounts(results))
+      }, same cart ${sameCart}, change records ${records.length}, carts n_tup_ins ` +
+        `${statsBefore.ins}->${statsAfter.ins}, n_tup_upd ${statsBefore.upd}->${statsAfter.upd}`,
+    );
+    if (records.length) console.log(records.slice(0, 10).join("\n"));
+    assertEquals(statusCounts(results), { "200": GETS });
+    assertEquals(sameCart, GETS);
+    assertEquals(records, [], "no change record for repeated gets");
+    assertEquals([statsAfter.ins, statsAfter.upd], [statsBefore.ins, statsBefore.upd]);
+    assertEquals(xminAfter, xminBefore, "the cart row has the same version");
+
+    // Control: a real write is seen by both measurements.
+    const done = await call(app, { action: "complete_cart", cart_id: cartId });
+    assertEquals(done.status, 200, JSON.stringify(done.body));
+    const controlRecords = await changes(sql, slot);
+    const statsControl = await settledStats(sql);
+    console.log(
+      `scenario 4 control: complete_cart gave ${
+        controlRecords.filter((r) => r.startsWith("table public.carts")).length
+      } change record(s) on carts, n_tup_upd ${statsAfter.upd}->${statsControl.upd}`,
+    );
+    assert(
+      controlRecords.some((r) => r.startsWith("table public.carts: UPDATE") && r.includes(cartId)),
+      "logical decoding shows the checkout",
+    );
+    assert(statsControl.upd > statsAfter.upd, "the statistics show the checkout");
+    await assertInvariants(sql, "scenario 4");
+  } finally {
+    if (slotCreated) await sql`select pg_drop_replication_slot(${slot})`;
+    await sql.end();
+  }
+});
