@@ -173,7 +173,7 @@ export async function runSqlFile(dbUrl: string, file: string): Promise<void> {
     args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", file],
     stdout: "piped",
     stderr: "piped",
-    env: { PGCONNECT_TIMEOUT: "10" },
+    env: { PGCONNECT_TIMEOUT: "10", PGOPTIONS: "-c client_min_messages=warning" },
   }).output();
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim();
