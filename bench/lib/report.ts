@@ -1,0 +1,145 @@
+// The benchmark's results shape and its Markdown rendering: figures, ratios ours/TS,
+// duplicates, the database floor, cold start and size, each with its target and whether
+// it is met. Pure; returns text.
+import type { FloorResult } from "./floor.ts";
+import type { ColdStart, WasmSize } from "./coldstart.ts";
+import { fmt, ratio } from "./stats.ts";
+
+export interface CellResult {
+  fn: string;
+  workload: string;
+  concurrency: number;
+  requests: number;
+  throughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  errors: number;
+  errorKinds: Record<string, number>;
+  /** answers that said `created: true` (warm-up included) */
+  created: number;
+  /** extra active carts per customer+location found in the database afterwards */
+  duplicateCarts: number;
+  /** extra open queue entries per customer+location found afterwards */
+  duplicateEntries: number;
+  /** keys whose requests were answered with more than one cart id */
+  splitAnswers: number;
+}
+
+export interface Results {
+  date: string;
+  machine: { cores: number; memoryGiB: number | null; deno: string; postgres: string };
+  config: Record<string, unknown>;
+  functions: { name: string; slug: string; label: string }[];
+  cells: CellResult[];
+  wrappedPools: string[];
+  floor: FloorResult;
+  cold: ColdStart;
+  size: WasmSize;
+}
+
+const mark = (ok: boolean) => (ok ? "met" : "**missed**");
+
+export function renderMarkdown(r: Results): string {
+  const label = (fn: string) => r.functions.find((f) => f.name === fn)?.label ?? fn;
+  const lines: string[] = [];
+  const c = r.config as Record<string, unknown>;
+  lines.push(`## Benchmark results, ${r.date.slice(0, 16).replace("T", " ")} UTC`);
+  lines.push("");
+  lines.push(
+    `Machine: ${r.machine.cores} cores, ${r.machine.memoryGiB ?? "?"} GiB; Deno ${r.machine.deno}, ` +
+      `PostgreSQL ${r.machine.postgres}; load generator, gateway, stand-in, function host and ` +
+      `database all on this machine. ${c.quick ? "**Quick run** (--quick): " : ""}` +
+      `${c.seconds} s measured per cell in ${c.rounds} interleaved round(s), ` +
+      `${c.warmupMs} ms warm-up per slice excluded.`,
+  );
+  lines.push("");
+  lines.push("### Latency and throughput through the gateway");
+  lines.push("");
+  lines.push(
+    "| function | workload | clients | req/s | p50 ms | p95 ms | p99 ms | errors | duplicate carts | duplicate queue entries |",
+  );
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const x of r.cells) {
+    lines.push(
+      `| ${label(x.fn)} | ${x.workload} | ${x.concurrency} | ${fmt(x.throughput, 0)} | ${fmt(x.p50)} | ` +
+        `${fmt(x.p95)} | ${fmt(x.p99)} | ${x.errors} | ${x.duplicateCarts} | ${x.duplicateEntries} |`,
+    );
+  }
+  lines.push("");
+  lines.push("### Ours vs the idiomatic TypeScript function (same run, interleaved)");
+  lines.push("");
+  lines.push("| workload | clients | p50 ours/TS | target <= 1.05 | throughput ours/TS |");
+  lines.push("|---|---:|---:|---|---:|");
+  const cell = (fn: string, w: string, n: number) =>
+    r.cells.find((x) => x.fn === fn && x.workload === w && x.concurrency === n);
+  const workloads = [...new Set(r.cells.map((x) => x.workload))];
+  const concs = [...new Set(r.cells.map((x) => x.concurrency))];
+  for (const w of workloads) {
+    for (const n of concs) {
+      const a = cell("ours", w, n), b = cell("ts", w, n);
+      if (!a || !b) continue;
+      const p = ratio(a.p50, b.p50);
+      lines.push(
+        `| ${w} | ${n} | ${fmt(p)} | ${mark(p <= 1.05)} | ${fmt(ratio(a.throughput, b.throughput))} |`,
+      );
+    }
+  }
+  lines.push("");
+  lines.push("### Duplicates created (database census after the load)");
+  lines.push("");
+  lines.push("| function | duplicate active carts | duplicate open queue entries | keys answered with 2+ cart ids | target |");
+  lines.push("|---|---:|---:|---:|---|");
+  for (const f of r.functions) {
+    const xs = r.cells.filter((x) => x.fn === f.name);
+    const carts = xs.reduce((s, x) => s + x.duplicateCarts, 0);
+    const entries = xs.reduce((s, x) => s + x.duplicateEntries, 0);
+    const split = xs.reduce((s, x) => s + x.splitAnswers, 0);
+    const target = f.name === "seed" ? "baseline (expected > 0)" : `0: ${mark(carts + entries === 0)}`;
+    lines.push(`| ${f.label} | ${carts} | ${entries} | ${split} | ${target} |`);
+  }
+  if (r.wrappedPools.length) {
+    lines.push("");
+    lines.push(`Fresh-key pools wrapped (some "creates" re-used keys): ${r.wrappedPools.join(", ")}.`);
+  }
+  lines.push("");
+  lines.push("### Database floor (pgbench, alternating rounds, same clients)");
+  lines.push("");
+  lines.push("| clients | get_or_create_cart (existing) tps | bare indexed select tps | ratio (median of rounds) | target >= 0.9 |");
+  lines.push("|---:|---:|---:|---:|---|");
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const f of r.floor.pgbench) {
+    lines.push(
+      `| ${f.clients} | ${fmt(mean(f.getTps), 0)} | ${fmt(mean(f.selectTps), 0)} | ${fmt(f.ratio)} | ` +
+        `${mark(f.ratio >= 0.9)} |`,
+    );
+  }
+  lines.push("");
+  lines.push("| repeat gets of one existing cart | calls | rows written | WAL bytes | target |");
+  lines.push("|---|---:|---:|---:|---|");
+  for (const w of r.floor.rowsWritten) {
+    const target = w.variant.startsWith("ours") ? `0: ${mark(w.rowsWritten === 0)}` : "reference";
+    lines.push(`| ${w.variant} | ${w.calls} | ${w.rowsWritten} | ${w.walBytes} | ${target} |`);
+  }
+  lines.push("");
+  lines.push("### Cold start and size of the wasm function");
+  lines.push("");
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  const inst = r.cold.compileMs + r.cold.instantiateMs;
+  lines.push("| figure | value | target |");
+  lines.push("|---|---:|---|");
+  lines.push(`| wasm size raw | ${kb(r.size.rawBytes)} KiB | |`);
+  lines.push(`| wasm size gzipped | ${kb(r.size.gzipBytes)} KiB | <= 100 KB: ${mark(r.size.gzipBytes <= 100_000)} |`);
+  lines.push(`| compile + instantiate the wasm bytes (median of ${r.cold.samples}) | ${fmt(inst)} ms | <= 5 ms: ${mark(inst <= 5)} |`);
+  lines.push(`| of which instantiate alone | ${fmt(r.cold.instantiateMs)} ms | |`);
+  lines.push(
+    `| wasm bytes read -> first handled request, fresh process${r.cold.wasmReadSeen ? "" : " (read not seen: from import)"} | ` +
+      `${fmt(r.cold.readToFirstResponseMs)} ms | |`,
+  );
+  lines.push(`| module import -> first handled request | ${fmt(r.cold.importToFirstResponseMs)} ms | |`);
+  lines.push(`| second (warm) request in the same process | ${fmt(r.cold.warmRequestMs)} ms | |`);
+  lines.push(`| process spawn -> probe exit (Deno start included) | ${fmt(r.cold.processWallMs, 0)} ms | |`);
+  lines.push("");
+  return lines.join("\n") + "\n";
+}
