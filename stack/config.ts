@@ -1,0 +1,68 @@
+// What the local stack reads from `supabase/config.toml`: each function's `verify_jwt`
+// (default true), `entrypoint` and `import_map`, as the Supabase CLI interprets them
+// (paths relative to the `supabase/` directory). Reads one file.
+import { parse } from "smol-toml";
+
+export interface FunctionConfig {
+  name: string;
+  enabled: boolean;
+  verifyJwt: boolean;
+  /** Absolute path of the entry point. */
+  entrypoint: string;
+  /** Absolute path of the import map / deno.json, when configured or present. */
+  importMap: string | null;
+}
+
+/** The `supabase/` directory of this repository. */
+export const SUPABASE_DIR = new URL("../supabase", import.meta.url).pathname;
+
+function resolve(base: string, path: string): string {
+  return path.startsWith("/") ? path : `${base}/${path.replace(/^\.\//, "")}`;
+}
+
+/** The configuration of function `name` (defaults when the section is absent). */
+export function functionConfig(name: string, supabaseDir = SUPABASE_DIR): FunctionConfig {
+  let section: Record<string, unknown> = {};
+  try {
+    const toml = parse(Deno.readTextFileSync(`${supabaseDir}/config.toml`));
+    const functions = (toml.functions ?? {}) as Record<string, Record<string, unknown>>;
+    section = functions[name] ?? {};
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const entrypoint = resolve(
+    supabaseDir,
+    typeof section.entrypoint === "string" ? section.entrypoint : `functions/${name}/index.ts`,
+  );
+  let importMap: string | null = typeof section.import_map === "string"
+    ? resolve(supabaseDir, section.import_map)
+    : `${supabaseDir}/functions/${name}/deno.json`;
+  try {
+    Deno.statSync(importMap);
+  } catch {
+    importMap = null;
+  }
+  return {
+    name,
+    enabled: section.enabled !== false,
+    verifyJwt: section.verify_jwt !== false,
+    entrypoint,
+    importMap,
+  };
+}
+
+/** Parses a dotenv file (`KEY=value`, `#` comments, optional quotes). */
+export function parseDotenv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2];
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    value = quoted ? quoted[2] : value.replace(/\s+#.*$/, "");
+    env[m[1]] = value;
+  }
+  return env;
+}

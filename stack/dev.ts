@@ -1,0 +1,63 @@
+// The dev command (`deno task dev`, `scripts/dev`): starts the local stack with ports from
+// POSCART_API_PORT / POSCART_DB_PORT (defaults 54321 / 54322), the fault hook when
+// POSCART_FAULTS=1, writes POSCART_STACK_INFO when set, prints the URLs and keys and a
+// ready-to-paste request, and serves until Ctrl-C, then stops everything it started.
+import { DEMO_KEY_EXP, signJwt } from "./jwt.ts";
+import { startStack } from "./mod.ts";
+
+function envPort(name: string, fallback: number): number {
+  const raw = Deno.env.get(name);
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${name} must be a TCP port, got ${raw}`);
+  }
+  return port;
+}
+
+const stack = await startStack({
+  apiPort: envPort("POSCART_API_PORT", 54321),
+  dbPort: envPort("POSCART_DB_PORT", 54322),
+  faults: Deno.env.get("POSCART_FAULTS") === "1",
+  infoFile: Deno.env.get("POSCART_STACK_INFO") || undefined,
+  functions: ["cart"],
+});
+const { info } = stack;
+// A user token for trying the function by hand (a real app sends its session's token).
+const devUserId = "00000000-0000-4000-8000-000000000001";
+const userToken = await signJwt({
+  iss: "supabase-demo",
+  sub: devUserId,
+  aud: "authenticated",
+  role: "authenticated",
+  exp: DEMO_KEY_EXP,
+}, info.jwtSecret);
+
+console.log(`
+Local Supabase-compatible stack is running.
+
+         API URL: ${info.apiUrl}
+  Functions URL: ${info.apiUrl}/functions/v1
+        REST URL: ${info.apiUrl}/rest/v1  (${info.postgrestKind} at ${info.postgrestUrl})
+          DB URL: ${info.dbUrl}
+      JWT secret: ${info.jwtSecret}
+        anon key: ${info.anonKey}
+service_role key: ${info.serviceRoleKey}${
+  info.faultUrl ? `\n       fault URL: ${info.faultUrl}` : ""
+}
+      migrations: ${info.migrations.length} applied
+ dev user token: ${userToken}
+                  (role authenticated, sub ${devUserId})
+
+Try it:
+
+curl -sS -X POST '${info.apiUrl}/functions/v1/cart' \\
+  -H 'apikey: ${info.anonKey}' \\
+  -H 'Authorization: Bearer ${userToken}' \\
+  -H 'Content-Type: application/json' \\
+  -d '{"action":"get","location_id":"<location uuid>","customer_id":"<customer uuid>"}'
+
+Press Ctrl-C to stop.`);
+
+// Serve until a signal: startStack stops everything on SIGINT/SIGTERM and exits.
+await new Promise(() => {});

@@ -1,0 +1,163 @@
+// The local stack, assembled: throwaway PostgreSQL with the Supabase base and the project's
+// migrations, PostgREST (stand-in, or the real binary when available), the function host
+// for each requested function, and the gateway on the API port; writes the stack info file
+// (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
+// reverse order, and removes its temporary directory. Does I/O (processes, files).
+import { functionConfig, SUPABASE_DIR } from "./config.ts";
+import { type RunningFunction, startFunction } from "./functions.ts";
+import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
+import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
+import { applyBase, applyMigrations, MIGRATIONS_DIR, startPostgres } from "./postgres.ts";
+import { authenticatorUrl, type RunningPostgrest, startPostgrest } from "./postgrest/mod.ts";
+
+export interface StackOptions {
+  /** Gateway port (default 54321). */
+  apiPort?: number;
+  /** PostgreSQL port (default 54322). */
+  dbPort?: number;
+  /** Enable the PostgREST stand-in's fault hook. */
+  faults?: boolean;
+  /** Functions to serve (default ["cart"]). */
+  functions?: string[];
+  /** Write the stack info JSON here once ready. */
+  infoFile?: string;
+  /** Apply supabase/migrations (default true). */
+  migrations?: boolean;
+  /** Function output into a log file in the stack's directory instead of stdout. */
+  functionLogs?: "stdout" | "file";
+  /** Stop everything on SIGINT/SIGTERM, then exit (default true). */
+  handleSignals?: boolean;
+}
+
+/** The stack info file's content. */
+export interface StackInfo {
+  apiUrl: string;
+  dbUrl: string;
+  postgrestUrl: string;
+  faultUrl: string | null;
+  anonKey: string;
+  serviceRoleKey: string;
+  jwtSecret: string;
+  pgData: string;
+  pgBin: string;
+  dbPort: number;
+  /** "stand-in" or "postgrest". */
+  postgrestKind: string;
+  functions: Record<string, string>;
+  migrations: string[];
+}
+
+export interface RunningStack {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const apiPort = options.apiPort ?? 54321;
+  const names = options.functions ?? ["cart"];
+  const stops: (() => Promise<void>)[] = [];
+  const workDir = await Deno.makeTempDir({ prefix: "poscart-stack-" });
+  stops.push(() => Deno.remove(workDir, { recursive: true }).catch(() => {}));
+  let stopping: Promise<void> | null = null;
+  const onSignal = () => {
+    stop().finally(() => Deno.exit(130));
+  };
+  const stop = () => {
+    if (!stopping) {
+      stopping = (async () => {
+        if (options.handleSignals !== false) {
+          Deno.removeSignalListener("SIGINT", onSignal);
+          Deno.removeSignalListener("SIGTERM", onSignal);
+        }
+        for (const s of stops.reverse()) await s().catch((e) => console.error(e));
+      })();
+    }
+    return stopping;
+  };
+  if (options.handleSignals !== false) {
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+  }
+
+  try {
+    const pg = await startPostgres({ port: options.dbPort ?? 54322 });
+    stops.push(() => pg.stop());
+    await applyBase(pg.dbUrl);
+    let migrations: string[] = [];
+    if (options.migrations !== false) {
+      try {
+        Deno.statSync(MIGRATIONS_DIR);
+        migrations = await applyMigrations(pg.dbUrl);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+
+    const rest: RunningPostgrest = await startPostgrest({
+      dbUri: authenticatorUrl(pg.dbUrl),
+      faults: options.faults,
+      logFile: `${workDir}/postgrest.log`,
+    });
+    stops.push(() => rest.stop());
+
+    const anonKey = await demoKey("anon");
+    const serviceRoleKey = await demoKey("service_role");
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const gatewayFunctions: Record<string, GatewayFunction> = {};
+    const running: RunningFunction[] = [];
+    for (const name of names) {
+      const cfg = functionConfig(name);
+      if (!cfg.enabled) continue;
+      const fn = await startFunction({
+        name,
+        entrypoint: cfg.entrypoint,
+        importMap: cfg.importMap,
+        dotenvFile: `${SUPABASE_DIR}/functions/.env`,
+        logFile: options.functionLogs === "file" ? `${workDir}/${name}.log` : undefined,
+        env: {
+          SUPABASE_URL: apiUrl,
+          SUPABASE_ANON_KEY: anonKey,
+          SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey,
+          SUPABASE_DB_URL: pg.dbUrl,
+        },
+      });
+      stops.push(() => fn.stop());
+      running.push(fn);
+      gatewayFunctions[name] = { url: fn.url, verifyJwt: cfg.verifyJwt };
+    }
+
+    const gateway: RunningGateway = await startGateway({
+      postgrestUrl: rest.url,
+      functions: gatewayFunctions,
+      jwtSecret: LOCAL_JWT_SECRET,
+      apiKeys: [anonKey, serviceRoleKey],
+    }, apiPort);
+    stops.push(() => gateway.stop());
+
+    const info: StackInfo = {
+      apiUrl: gateway.url,
+      dbUrl: pg.dbUrl,
+      postgrestUrl: rest.url,
+      faultUrl: rest.faultUrl,
+      anonKey,
+      serviceRoleKey,
+      jwtSecret: LOCAL_JWT_SECRET,
+      pgData: pg.pgData,
+      pgBin: pg.pgBin,
+      dbPort: pg.port,
+      postgrestKind: rest.kind,
+      functions: Object.fromEntries(running.map((f) => [f.name, f.url])),
+      migrations,
+    };
+    if (options.infoFile) {
+      // Write then rename, so a reader never sees a half-written file.
+      const tmp = `${options.infoFile}.tmp`;
+      await Deno.writeTextFile(tmp, JSON.stringify(info, null, 2) + "\n");
+      await Deno.rename(tmp, options.infoFile);
+    }
+    return { info, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,90 @@
+// Test harness for the stand-in's conformance tests: a small stack of its own (throwaway
+// PostgreSQL on a free port with the Supabase base and tests/stack/fixtures.sql, the
+// PostgREST stand-in with the fault hook, the gateway), independent of any running stack.
+import postgres from "postgres";
+import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
+import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
+import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
+import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
+import { startStandIn } from "../../stack/postgrest/server.ts";
+import { freePort } from "../../stack/wait.ts";
+
+export interface Harness {
+  dbUrl: string;
+  restUrl: string;
+  faultUrl: string;
+  apiUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  /** Superuser connection for fixtures and checks. */
+  sql: postgres.Sql;
+  restartDb(): Promise<void>;
+  /** POST /rpc/<fn> on the stand-in (JSON body; `token` as Bearer when given). */
+  rpc(fn: string, body?: unknown, init?: RpcInit): Promise<Response>;
+}
+
+export interface RpcInit {
+  token?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /** Raw body text instead of JSON.stringify(body). */
+  raw?: string;
+}
+
+const FIXTURES = new URL("./fixtures.sql", import.meta.url).pathname;
+
+/** Runs `fn` against a fresh harness and stops everything afterwards. */
+export async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  options: { functions?: Record<string, GatewayFunction> } = {},
+): Promise<void> {
+  const pg = await startPostgres({ port: freePort() });
+  const stops: (() => Promise<void>)[] = [() => pg.stop()];
+  try {
+    await applyBase(pg.dbUrl);
+    await runSqlFile(pg.dbUrl, FIXTURES);
+    const rest = await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), faults: true });
+    stops.push(() => rest.stop());
+    const anonKey = await demoKey("anon");
+    const serviceRoleKey = await demoKey("service_role");
+    const gateway = await startGateway({
+      postgrestUrl: rest.url,
+      functions: options.functions ?? {},
+      jwtSecret: LOCAL_JWT_SECRET,
+      apiKeys: [anonKey, serviceRoleKey],
+    }, 0);
+    stops.push(() => gateway.stop());
+    const sql = postgres(pg.dbUrl, { max: 2, onnotice: () => {} });
+    stops.push(() => sql.end({ timeout: 2 }));
+    await fn({
+      dbUrl: pg.dbUrl,
+      restUrl: rest.url,
+      faultUrl: rest.faultUrl!,
+      apiUrl: gateway.url,
+      anonKey,
+      serviceRoleKey,
+      sql,
+      restartDb: () => pg.restart("fast"),
+      rpc(name, body = {}, init = {}) {
+        const headers: Record<string, string> = {
+          "Content-Type": "application/json",
+          ...init.headers,
+        };
+        if (init.token) headers.Authorization = `Bearer ${init.token}`;
+        const method = init.method ?? "POST";
+        return fetch(`${rest.url}/rpc/${name}`, {
+          method,
+          headers,
+          body: method === "GET" || method === "HEAD"
+            ? undefined
+            : init.raw ?? JSON.stringify(body),
+        });
+      },
+    });
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  }
+}
+
+/** Deno.test options for tests that own processes and servers across steps. */
+export const STACK_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
