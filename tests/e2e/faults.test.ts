@@ -1,0 +1,251 @@
+// Scenario 5, faults mid-load. First, a lost response: the PostgREST stand-in commits an RPC
+// and drops the connection; the function's retry must return the same cart / entry. Then 16
+// clients loop over get / add_to_queue on a tiny key space while (a) the stand-in answers
+// 503, drops connections, and drops answers after commit, and (b) PostgreSQL is restarted
+// with `pg_ctl restart -m fast`. Callers get 200 or 503 with Retry-After, never a 500 or a
+// hang past the budget; afterwards every call succeeds, the invariants hold, and every queue
+// entry acknowledged to a client is in the database.
+import {
+  activeCarts,
+  adminSql,
+  assert,
+  assertEquals,
+  assertInvariants,
+  call,
+  type CallResult,
+  e2eTest,
+  makeFixture,
+  posClient,
+  seededRandom,
+  sleep,
+  stackInfo,
+  statusCounts,
+  userJwt,
+} from "./_lib.ts";
+import type { SupabaseClient } from "@supabase/supabase-js";
+
+const CLIENTS = 16;
+/** A call without an answer after this long counts as a hang. */
+const BUDGET_MS = 20_000;
+
+async function fault(spec: Record<string, unknown>) {
+  const url = stackInfo().faultUrl;
+  if (!url) {
+    throw new Error("the stack runs without the fault hook (start it with POSCART_FAULTS=1)");
+  }
+  const res = await fetch(url, {
+    method: spec.mode ? "POST" : "GET",
+    headers: { "content-type": "application/json" },
+    body: spec.mode ? JSON.stringify(spec) : undefined,
+  });
+  const body = await res.json();
+  if (!res.ok) {
+    throw new Error(`fault hook refused ${JSON.stringify(spec)}: ${JSON.stringify(body)}`);
+  }
+  return body;
+}
+
+/** `pg_ctl restart -m fast` of the stack's cluster, as the OS user that owns it. */
+async function restartPostgres(): Promise<number> {
+  const { pgBin, pgData } = stackInfo();
+  const prefix = Deno.uid() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+  const logFile = `${pgData.replace(/\/data\/?$/, "")}/postgres.log`;
+  const cmd = [...prefix, `${pgBin}/pg_ctl`, "-D", pgData, "-l", logFile, "-w", "-t", "60"];
+  const started = performance.now();
+  const out = await new Deno.Command(cmd[0], {
+    args: [...cmd.slice(1), "-m", "fast", "restart"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`pg_ctl restart failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return performance.now() - started;
+}
+
+e2eTest(
+  "scenario 5: a response lost after commit is retried to the same cart and entry",
+  async () => {
+    const sql = adminSql();
+    try {
+      const fx = await makeFixture(sql, 2);
+      const [forCart, forEntry] = fx.customerIds;
+      const app = posClient(await userJwt());
+      await fault({ mode: "off" });
+
+      const appliedBefore = (await fault({})).applied as number;
+      await fault({ mode: "drop_after_commit", count: 1 });
+      const got = await call(app, {
+        action: "get",
+        customer_id: forCart,
+        location_id: fx.locationId,
+      });
+      const appliedAfterGet = (await fault({})).applied as number;
+      assertEquals(got.status, 200, JSON.stringify(got.body));
+      assertEquals(appliedAfterGet, appliedBefore + 1, "the first answer was dropped after commit");
+      assertEquals(got.body.created, false, "the retry found the cart the lost call committed");
+      assertEquals((await activeCarts(sql, fx.locationId, forCart)).map((c) => c.id), [
+        got.body.cart.id,
+      ]);
+
+      await fault({ mode: "drop_after_commit", count: 1 });
+      const added = await call(app, {
+        action: "add_to_queue",
+        customer_id: forEntry,
+        location_id: fx.locationId,
+      });
+      assertEquals(added.status, 200, JSON.stringify(added.body));
+      assertEquals((await fault({})).applied, appliedAfterGet + 1);
+      assertEquals(added.body.created, false, "the retry found the entry the lost call committed");
+      const entries = await sql`
+      select id, cart_id from public.location_queue
+      where customer_id = ${forEntry} and location_id = ${fx.locationId}`;
+      assertEquals(entries.length, 1);
+      assertEquals([entries[0].id, entries[0].cart_id], [
+        added.body.queue_entry.id,
+        added.body.cart.id,
+      ]);
+      console.log(
+        `scenario 5 lost response: get -> ${got.body.cart.id} (created=false after retry), ` +
+          `add_to_queue -> ${added.body.queue_entry.id} (created=false after retry), one row each`,
+      );
+      await assertInvariants(sql, "scenario 5 lost response");
+    } finally {
+      await fault({ mode: "off" }).catch(() => {});
+      await sql.end();
+    }
+  },
+);
+
+interface Outcome extends CallResult {
+  phase: string;
+  action: string;
+}
+
+e2eTest(
+  "scenario 5: 16 clients through 503s, drops, lost answers and a database restart",
+  async () => {
+    let sql = adminSql();
+    try {
+      const fx = await makeFixture(sql, 4);
+      const clients: SupabaseClient[] = await Promise.all(
+        Array.from({ length: CLIENTS }, async () => posClient(await userJwt())),
+      );
+      const devices = ["till-1", "till-2"];
+      let phase = "warm-up";
+      let running = true;
+      const outcomes: Outcome[] = [];
+      const acknowledgedEntries = new Set<string>();
+      const acknowledgedCarts = new Set<string>();
+
+      async function loop(client: SupabaseClient, lane: number) {
+        const random = seededRandom(lane + 1);
+        while (running) {
+          const r = random();
+          const body: Record<string, unknown> = r < 0.4
+            ? { action: "get", customer_id: fx.customerIds[Math.floor(random() * 4)] }
+            : r < 0.55
+            ? { action: "get", device_id: devices[Math.floor(random() * 2)] }
+            : { action: "add_to_queue", customer_id: fx.customerIds[Math.floor(random() * 4)] };
+          body.location_id = fx.locationId;
+          const at = phase;
+          const res = await call(client, body, { timeoutMs: BUDGET_MS });
+          outcomes.push({ ...res, phase: at, action: body.action as string });
+          if (res.status === 200) {
+            if (res.body.queue_entry) acknowledgedEntries.add(res.body.queue_entry.id);
+            acknowledgedCarts.add(res.body.cart.id);
+          } else if (res.status === 503) {
+            const wait = Number(res.headers.get("retry-after") ?? "1");
+            await sleep(Math.min(wait, 2) * 1000 * random());
+          }
+        }
+      }
+      const lanes = clients.map(loop);
+
+      const timeline: string[] = [];
+      const mark = (name: string) => {
+        phase = name;
+        timeline.push(`${new Date().toISOString().slice(11, 23)} ${name}`);
+      };
+      await sleep(1500);
+      mark("stand-in answers 503");
+      await fault({ mode: "status", status: 503, durationMs: 2500 });
+      await sleep(3000);
+      mark("stand-in drops connections");
+      await fault({ mode: "drop", durationMs: 2500 });
+      await sleep(3000);
+      mark("stand-in drops answers after commit");
+      await fault({ mode: "drop_after_commit", count: 40 });
+      await sleep(2500);
+      const lostAfterCommit = (await fault({})) as { remaining?: number };
+      await fault({ mode: "off" });
+      mark("pg_ctl restart -m fast");
+      const restartMs = await restartPostgres();
+      mark("recovery");
+      await sleep(3000);
+      mark("after");
+      const afterStart = outcomes.length;
+      await sleep(3000);
+      running = false;
+      await Promise.all(lanes);
+
+      // Report by phase.
+      const phases = [...new Set(outcomes.map((o) => o.phase))];
+      const lines = phases.map((p) => {
+        const of = outcomes.filter((o) => o.phase === p);
+        const slowest = Math.max(...of.map((o) => o.ms));
+        return `  ${p}: ${of.length} calls, statuses ${JSON.stringify(statusCounts(of))}, ` +
+          `slowest ${slowest.toFixed(0)} ms`;
+      });
+      console.log(
+        `scenario 5 timeline:\n  ${timeline.join("\n  ")}\n` +
+          `scenario 5 (${CLIENTS} clients, ${outcomes.length} calls, pg restart took ` +
+          `${restartMs.toFixed(0)} ms, drop_after_commit uses left ${
+            lostAfterCommit.remaining ?? 0
+          }):\n` +
+          lines.join("\n"),
+      );
+
+      const bad = outcomes.filter((o) => o.status !== 200 && o.status !== 503);
+      for (const o of bad.slice(0, 10)) {
+        console.log(
+          `  unexpected: ${o.phase} ${o.action} ${o.status} ${
+            o.networkError ?? JSON.stringify(o.body)
+          }`,
+        );
+      }
+      assertEquals(bad.length, 0, "only 200 or 503 (no 500, no hang, no other error)");
+      const without = outcomes.filter((o) => o.status === 503 && !o.headers.get("retry-after"));
+      assertEquals(without.length, 0, "every 503 carries Retry-After");
+      const after = outcomes.slice(afterStart).filter((o) => o.phase === "after");
+      assert(after.length > 0, "calls were made after the outage");
+      assertEquals(statusCounts(after), { "200": after.length }, "every call succeeds afterwards");
+      assert(outcomes.some((o) => o.status === 503), "the outage was visible to callers");
+
+      // The database after the restart: invariants, and nothing acknowledged was lost.
+      await sql.end().catch(() => {});
+      sql = adminSql();
+      const entryIds = [...acknowledgedEntries];
+      const cartIds = [...acknowledgedCarts];
+      const [found] = await sql`
+      select (select count(*) from public.location_queue where id = any(${entryIds}::uuid[]))::int
+               as entries,
+             (select count(*) from public.carts where id = any(${cartIds}::uuid[]))::int as carts`;
+      console.log(
+        `scenario 5 acknowledged: ${entryIds.length} queue entries (${found.entries} in the ` +
+          `database), ${cartIds.length} carts (${found.carts} in the database); lost ` +
+          `${entryIds.length - found.entries + cartIds.length - found.carts}`,
+      );
+      assertEquals(found.entries, entryIds.length, "every acknowledged queue entry is stored");
+      assertEquals(found.carts, cartIds.length, "every acknowledged cart is stored");
+      const [keys] = await sql`
+      select count(*)::int as carts from public.carts
+      where location_id = ${fx.locationId} and status = 'active'`;
+      assertEquals(keys.carts, 6, "one active cart per customer (4) and per device (2)");
+      await assertInvariants(sql, "scenario 5");
+    } finally {
+      await fault({ mode: "off" }).catch(() => {});
+      await sql.end().catch(() => {});
+    }
+  },
+);
