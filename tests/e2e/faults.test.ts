@@ -138,7 +138,7 @@ e2eTest(
       const acknowledgedEntries = new Set<string>();
       const acknowledgedCarts = new Set<string>();
 
-      async function loop(client: SupabaseClient, lane: number) {
+      const loop = async (client: SupabaseClient, lane: number) => {
         const random = seededRandom(lane + 1);
         while (running) {
           const r = random();
@@ -159,7 +159,7 @@ e2eTest(
             await sleep(Math.min(wait, 2) * 1000 * random());
           }
         }
-      }
+      };
       const lanes = clients.map(loop);
 
       const timeline: string[] = [];
