@@ -70,7 +70,9 @@ for (const imp of WebAssembly.Module.imports(module)) {
       throw new Error("stub");
     }
     : imp.kind === "table"
-    ? new WebAssembly.Table({ initial: 128, element: "externref" } as unknown as WebAssembly.TableDescriptor)
+    ? new WebAssembly.Table(
+      { initial: 128, element: "externref" } as unknown as WebAssembly.TableDescriptor,
+    )
     : imp.kind === "memory"
     ? new WebAssembly.Memory({ initial: 17 })
     : new WebAssembly.Global({ value: "i32", mutable: true }, 0);

@@ -14,11 +14,23 @@
 import postgres from "postgres";
 import { demoKey, signJwt } from "../stack/jwt.ts";
 import { runSlice, type SliceResult, type Target } from "./lib/load.ts";
-import { createFixture, duplicateCensus, type Key, type Workload, WORKLOADS } from "./lib/fixtures.ts";
-import { dropFloor, type FloorResult, pgbenchFloor, prepareFloor, rowsWritten } from "./lib/floor.ts";
+import {
+  createFixture,
+  duplicateCensus,
+  type Key,
+  type Workload,
+  WORKLOADS,
+} from "./lib/fixtures.ts";
+import {
+  dropFloor,
+  type FloorResult,
+  pgbenchFloor,
+  prepareFloor,
+  rowsWritten,
+} from "./lib/floor.ts";
 import { summarize } from "./lib/stats.ts";
-import { type ColdStart, coldStart, wasmSize } from "./lib/coldstart.ts";
-import { type CellResult, type Results, renderMarkdown } from "./lib/report.ts";
+import { type ColdStart, coldStart, type WasmSize, wasmSize } from "./lib/coldstart.ts";
+import { type CellResult, renderMarkdown, type Results } from "./lib/report.ts";
 import { latencyChart } from "./lib/svg.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -56,11 +68,15 @@ const config = {
   coldSamples: envNum("BENCH_COLD_SAMPLES", quick ? 2 : 10),
 };
 
-const FUNCTIONS = [
+const ALL_FUNCTIONS = [
   { name: "ours", slug: "cart", seedSchema: false, label: "ours (Rust/wasm)" },
   { name: "ts", slug: "cart-ts", seedSchema: false, label: "TypeScript + supabase-js" },
   { name: "seed", slug: "cart-seed-original", seedSchema: true, label: "seed original" },
 ];
+/** BENCH_FUNCTIONS=ours,ts,seed (default all) narrows the run, e.g. while developing. */
+const selected = (Deno.env.get("BENCH_FUNCTIONS") ?? "ours,ts,seed").split(",");
+const FUNCTIONS = ALL_FUNCTIONS.filter((f) => selected.includes(f.name));
+const withOurs = FUNCTIONS.some((f) => f.name === "ours");
 
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 
@@ -101,6 +117,7 @@ async function startStackProcess(): Promise<{ info: StackInfo; stop: () => Promi
       BENCH_STACK_INFO: infoFile,
       BENCH_API_PORT: String(config.apiPort),
       BENCH_DB_PORT: String(config.dbPort),
+      BENCH_STACK_FUNCTIONS: FUNCTIONS.map((f) => f.slug).join(","),
     },
     stdout: "piped",
     stderr: "piped",
@@ -186,7 +203,9 @@ function mergeSlice(into: SliceResult | undefined, s: SliceResult): SliceResult 
   into.latencies.push(...s.latencies);
   into.ok += s.ok;
   into.errors += s.errors;
-  for (const [k, v] of Object.entries(s.errorKinds)) into.errorKinds[k] = (into.errorKinds[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(s.errorKinds)) {
+    into.errorKinds[k] = (into.errorKinds[k] ?? 0) + v;
+  }
   into.windowMs += s.windowMs;
   into.created += s.created;
   for (const [k, ids] of s.answers) {
@@ -202,7 +221,7 @@ function mergeSlice(into: SliceResult | undefined, s: SliceResult): SliceResult 
 async function main() {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
-  const wasmPath = await ensureBuilt();
+  const wasmPath = withOurs ? await ensureBuilt() : "";
   log(`starting the local stack on :${config.apiPort} (db :${config.dbPort})`);
   const stack = await startStackProcess();
   const { info } = stack;
@@ -296,7 +315,9 @@ async function main() {
       const uses = firstUse.get(fn.name)!;
       const census = await duplicateCensus(sql, fn.seedSchema, [...uses.keys()]);
       for (const workload of WORKLOADS) {
-        if (sources.get(`${fn.name}/${workload}`)!.wrapped) wrappedPools.push(`${fn.name}/${workload}`);
+        if (sources.get(`${fn.name}/${workload}`)!.wrapped) {
+          wrappedPools.push(`${fn.name}/${workload}`);
+        }
         const pool = workload === "get_creates"
           ? fixture.pools[fn.name].creates
           : workload === "add_to_queue"
@@ -359,22 +380,26 @@ async function main() {
     await dropFloor(sql);
 
     // Cold start and size.
-    log(`cold start: ${config.coldSamples} fresh processes`);
-    const key = fixture.pools.ours.existing[1];
-    const cold: ColdStart = await coldStart({
-      root: ROOT,
-      samples: config.coldSamples,
-      wasmPath,
-      env: {
-        SUPABASE_URL: info.apiUrl,
-        SUPABASE_ANON_KEY: anonKey,
-        SUPABASE_DB_URL: info.dbUrl,
-      },
-      body: JSON.stringify(bodyFor("get_existing", key, fixture.storeId)),
-      authorization: `Bearer ${userJwt}`,
-      apikey: anonKey,
-    });
-    const size = await wasmSize(wasmPath);
+    let cold: ColdStart | null = null;
+    let size: WasmSize | null = null;
+    if (withOurs) {
+      log(`cold start: ${config.coldSamples} fresh processes`);
+      const key = fixture.pools.ours.existing[1];
+      cold = await coldStart({
+        root: ROOT,
+        samples: config.coldSamples,
+        wasmPath,
+        env: {
+          SUPABASE_URL: info.apiUrl,
+          SUPABASE_ANON_KEY: anonKey,
+          SUPABASE_DB_URL: info.dbUrl,
+        },
+        body: JSON.stringify(bodyFor("get_existing", key, fixture.storeId)),
+        authorization: `Bearer ${userJwt}`,
+        apikey: anonKey,
+      });
+      size = await wasmSize(wasmPath);
+    }
 
     const mem = (await Deno.readTextFile("/proc/meminfo").catch(() => "")).match(
       /MemTotal:\s+(\d+)/,

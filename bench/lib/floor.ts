@@ -84,9 +84,23 @@ async function pgbench(dbUrl: string, script: string, clients: number, seconds: 
   const url = new URL(dbUrl);
   const out = await new Deno.Command("pgbench", {
     args: [
-      "-n", "-M", "prepared", "-c", String(clients), "-j", String(Math.min(clients, 2)),
-      "-T", String(seconds), "-f", script,
-      "-h", url.hostname, "-p", url.port, "-U", decodeURIComponent(url.username),
+      "-n",
+      "-M",
+      "prepared",
+      "-c",
+      String(clients),
+      "-j",
+      String(Math.min(clients, 2)),
+      "-T",
+      String(seconds),
+      "-f",
+      script,
+      "-h",
+      url.hostname,
+      "-p",
+      url.port,
+      "-U",
+      decodeURIComponent(url.username),
       url.pathname.slice(1) || "postgres",
     ],
     env: { PGPASSWORD: decodeURIComponent(url.password) },
@@ -128,14 +142,22 @@ export async function pgbenchFloor(o: FloorOptions): Promise<FloorClientResult[]
   try {
     for (const clients of o.clients) {
       const r: FloorClientResult = {
-        clients, getTps: [], selectTps: [], getLatencyMs: NaN, selectLatencyMs: NaN, ratio: NaN,
+        clients,
+        getTps: [],
+        selectTps: [],
+        getLatencyMs: NaN,
+        selectLatencyMs: NaN,
+        ratio: NaN,
       };
       const getLat: number[] = [], selLat: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
         const order = round % 2 === 0 ? ["get", "select"] : ["select", "get"];
         for (const which of order) {
           const res = await pgbench(
-            o.dbUrl, which === "get" ? getScript : selectScript, clients, o.seconds,
+            o.dbUrl,
+            which === "get" ? getScript : selectScript,
+            clients,
+            o.seconds,
           );
           if (which === "get") {
             r.getTps.push(res.tps);
@@ -191,7 +213,8 @@ export async function rowsWritten(sql: postgres.Sql, o: FloorOptions): Promise<R
           );
         }
         const after = await counters();
-        const [wal] = await conn`select pg_wal_lsn_diff(${after.lsn}::pg_lsn, ${before.lsn}::pg_lsn)::bigint as b`;
+        const [wal] =
+          await conn`select pg_wal_lsn_diff(${after.lsn}::pg_lsn, ${before.lsn}::pg_lsn)::bigint as b`;
         out.push({
           variant: v.variant,
           calls: o.repeatGets,

@@ -35,8 +35,8 @@ export interface Results {
   cells: CellResult[];
   wrappedPools: string[];
   floor: FloorResult;
-  cold: ColdStart;
-  size: WasmSize;
+  cold: ColdStart | null;
+  size: WasmSize | null;
 }
 
 const mark = (ok: boolean) => (ok ? "met" : "**missed**");
@@ -48,7 +48,9 @@ export function renderMarkdown(r: Results): string {
   lines.push(`## Benchmark results, ${r.date.slice(0, 16).replace("T", " ")} UTC`);
   lines.push("");
   lines.push(
-    `Machine: ${r.machine.cores} cores, ${r.machine.memoryGiB ?? "?"} GiB; Deno ${r.machine.deno}, ` +
+    `Machine: ${r.machine.cores} cores, ${
+      r.machine.memoryGiB ?? "?"
+    } GiB; Deno ${r.machine.deno}, ` +
       `PostgreSQL ${r.machine.postgres}; load generator, gateway, stand-in, function host and ` +
       `database all on this machine. ${c.quick ? "**Quick run** (--quick): " : ""}` +
       `${c.seconds} s measured per cell in ${c.rounds} interleaved round(s), ` +
@@ -63,8 +65,12 @@ export function renderMarkdown(r: Results): string {
   lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const x of r.cells) {
     lines.push(
-      `| ${label(x.fn)} | ${x.workload} | ${x.concurrency} | ${fmt(x.throughput, 0)} | ${fmt(x.p50)} | ` +
-        `${fmt(x.p95)} | ${fmt(x.p99)} | ${x.errors} | ${x.duplicateCarts} | ${x.duplicateEntries} |`,
+      `| ${label(x.fn)} | ${x.workload} | ${x.concurrency} | ${fmt(x.throughput, 0)} | ${
+        fmt(x.p50)
+      } | ` +
+        `${fmt(x.p95)} | ${
+          fmt(x.p99)
+        } | ${x.errors} | ${x.duplicateCarts} | ${x.duplicateEntries} |`,
     );
   }
   lines.push("");
@@ -82,36 +88,48 @@ export function renderMarkdown(r: Results): string {
       if (!a || !b) continue;
       const p = ratio(a.p50, b.p50);
       lines.push(
-        `| ${w} | ${n} | ${fmt(p)} | ${mark(p <= 1.05)} | ${fmt(ratio(a.throughput, b.throughput))} |`,
+        `| ${w} | ${n} | ${fmt(p)} | ${mark(p <= 1.05)} | ${
+          fmt(ratio(a.throughput, b.throughput))
+        } |`,
       );
     }
   }
   lines.push("");
   lines.push("### Duplicates created (database census after the load)");
   lines.push("");
-  lines.push("| function | duplicate active carts | duplicate open queue entries | keys answered with 2+ cart ids | target |");
+  lines.push(
+    "| function | duplicate active carts | duplicate open queue entries | keys answered with 2+ cart ids | target |",
+  );
   lines.push("|---|---:|---:|---:|---|");
   for (const f of r.functions) {
     const xs = r.cells.filter((x) => x.fn === f.name);
     const carts = xs.reduce((s, x) => s + x.duplicateCarts, 0);
     const entries = xs.reduce((s, x) => s + x.duplicateEntries, 0);
     const split = xs.reduce((s, x) => s + x.splitAnswers, 0);
-    const target = f.name === "seed" ? "baseline (expected > 0)" : `0: ${mark(carts + entries === 0)}`;
+    const target = f.name === "seed"
+      ? "baseline (expected > 0)"
+      : `0: ${mark(carts + entries === 0)}`;
     lines.push(`| ${f.label} | ${carts} | ${entries} | ${split} | ${target} |`);
   }
   if (r.wrappedPools.length) {
     lines.push("");
-    lines.push(`Fresh-key pools wrapped (some "creates" re-used keys): ${r.wrappedPools.join(", ")}.`);
+    lines.push(
+      `Fresh-key pools wrapped (some "creates" re-used keys): ${r.wrappedPools.join(", ")}.`,
+    );
   }
   lines.push("");
   lines.push("### Database floor (pgbench, alternating rounds, same clients)");
   lines.push("");
-  lines.push("| clients | get_or_create_cart (existing) tps | bare indexed select tps | ratio (median of rounds) | target >= 0.9 |");
+  lines.push(
+    "| clients | get_or_create_cart (existing) tps | bare indexed select tps | ratio (median of rounds) | target >= 0.9 |",
+  );
   lines.push("|---:|---:|---:|---:|---|");
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const f of r.floor.pgbench) {
     lines.push(
-      `| ${f.clients} | ${fmt(mean(f.getTps), 0)} | ${fmt(mean(f.selectTps), 0)} | ${fmt(f.ratio)} | ` +
+      `| ${f.clients} | ${fmt(mean(f.getTps), 0)} | ${fmt(mean(f.selectTps), 0)} | ${
+        fmt(f.ratio)
+      } | ` +
         `${mark(f.ratio >= 0.9)} |`,
     );
   }
@@ -123,6 +141,7 @@ export function renderMarkdown(r: Results): string {
     lines.push(`| ${w.variant} | ${w.calls} | ${w.rowsWritten} | ${w.walBytes} | ${target} |`);
   }
   lines.push("");
+  if (!r.cold || !r.size) return lines.join("\n") + "\n";
   lines.push("### Cold start and size of the wasm function");
   lines.push("");
   const kb = (b: number) => (b / 1024).toFixed(1);
@@ -130,16 +149,30 @@ export function renderMarkdown(r: Results): string {
   lines.push("| figure | value | target |");
   lines.push("|---|---:|---|");
   lines.push(`| wasm size raw | ${kb(r.size.rawBytes)} KiB | |`);
-  lines.push(`| wasm size gzipped | ${kb(r.size.gzipBytes)} KiB | <= 100 KB: ${mark(r.size.gzipBytes <= 100_000)} |`);
-  lines.push(`| compile + instantiate the wasm bytes (median of ${r.cold.samples}) | ${fmt(inst)} ms | <= 5 ms: ${mark(inst <= 5)} |`);
+  lines.push(
+    `| wasm size gzipped | ${kb(r.size.gzipBytes)} KiB | <= 100 KB: ${
+      mark(r.size.gzipBytes <= 100_000)
+    } |`,
+  );
+  lines.push(
+    `| compile + instantiate the wasm bytes (median of ${r.cold.samples}) | ${
+      fmt(inst)
+    } ms | <= 5 ms: ${mark(inst <= 5)} |`,
+  );
   lines.push(`| of which instantiate alone | ${fmt(r.cold.instantiateMs)} ms | |`);
   lines.push(
-    `| wasm bytes read -> first handled request, fresh process${r.cold.wasmReadSeen ? "" : " (read not seen: from import)"} | ` +
+    `| wasm bytes read -> first handled request, fresh process${
+      r.cold.wasmReadSeen ? "" : " (read not seen: from import)"
+    } | ` +
       `${fmt(r.cold.readToFirstResponseMs)} ms | |`,
   );
-  lines.push(`| module import -> first handled request | ${fmt(r.cold.importToFirstResponseMs)} ms | |`);
+  lines.push(
+    `| module import -> first handled request | ${fmt(r.cold.importToFirstResponseMs)} ms | |`,
+  );
   lines.push(`| second (warm) request in the same process | ${fmt(r.cold.warmRequestMs)} ms | |`);
-  lines.push(`| process spawn -> probe exit (Deno start included) | ${fmt(r.cold.processWallMs, 0)} ms | |`);
+  lines.push(
+    `| process spawn -> probe exit (Deno start included) | ${fmt(r.cold.processWallMs, 0)} ms | |`,
+  );
   lines.push("");
   return lines.join("\n") + "\n";
 }

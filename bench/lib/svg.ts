@@ -63,21 +63,27 @@ export function latencyChart(panels: ChartPanel[], subtitle: string): string {
     const xAt = (c: number) =>
       x0 + (concs.length <= 1 ? pw / 2 : (concs.indexOf(c) / (concs.length - 1)) * (pw - 20) + 10);
     const yAt = (v: number) => top + ph - (v / vmax) * ph;
-    out.push(`<text x="${x0 + pw / 2}" y="${top - 8}" text-anchor="middle" font-weight="bold">` +
-      `${esc(panel.title)}</text>`);
+    out.push(
+      `<text x="${x0 + pw / 2}" y="${top - 8}" text-anchor="middle" font-weight="bold">` +
+        `${esc(panel.title)}</text>`,
+    );
     out.push(`<rect x="${x0}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
     for (let t = 0; t <= 5; t++) {
       const v = (vmax * t) / 5;
       const y = yAt(v);
       out.push(`<line x1="${x0}" y1="${y}" x2="${x0 + pw}" y2="${y}" stroke="#eee"/>`);
-      out.push(`<text x="${x0 - 4}" y="${y + 4}" text-anchor="end" fill="#555">` +
-        `${Number(v.toPrecision(3))}</text>`);
+      out.push(
+        `<text x="${x0 - 4}" y="${y + 4}" text-anchor="end" fill="#555">` +
+          `${Number(v.toPrecision(3))}</text>`,
+      );
     }
     for (const c of concs) {
       out.push(`<text x="${xAt(c)}" y="${top + ph + 16}" text-anchor="middle">${c}</text>`);
     }
-    out.push(`<text x="${x0 + pw / 2}" y="${top + ph + 32}" text-anchor="middle" fill="#555">` +
-      `concurrent clients</text>`);
+    out.push(
+      `<text x="${x0 + pw / 2}" y="${top + ph + 32}" text-anchor="middle" fill="#555">` +
+        `concurrent clients</text>`,
+    );
     for (const s of panel.series) {
       const color = COLORS[fns.indexOf(s.fn) % COLORS.length];
       const pts = s.points.filter((p) => Number.isFinite(p.p50))
@@ -85,19 +91,25 @@ export function latencyChart(panels: ChartPanel[], subtitle: string): string {
       for (const [key, dash] of [["p50", ""], ["p95", ` stroke-dasharray="5,4"`]] as const) {
         const d = pts.map((p) => `${xAt(p.concurrency).toFixed(1)},${yAt(p[key]).toFixed(1)}`);
         if (d.length) {
-          out.push(`<polyline points="${d.join(" ")}" fill="none" stroke="${color}" ` +
-            `stroke-width="2"${dash}/>`);
+          out.push(
+            `<polyline points="${d.join(" ")}" fill="none" stroke="${color}" ` +
+              `stroke-width="2"${dash}/>`,
+          );
         }
         for (const p of pts) {
-          out.push(`<circle cx="${xAt(p.concurrency).toFixed(1)}" cy="${yAt(p[key]).toFixed(1)}" ` +
-            `r="3" fill="${color}"/>`);
+          out.push(
+            `<circle cx="${xAt(p.concurrency).toFixed(1)}" cy="${yAt(p[key]).toFixed(1)}" ` +
+              `r="3" fill="${color}"/>`,
+          );
         }
       }
     }
   });
   fns.forEach((fn, i) => {
     const x = left + i * 160, y = height - 16;
-    out.push(`<rect x="${x}" y="${y - 10}" width="14" height="4" fill="${COLORS[i % COLORS.length]}"/>`);
+    out.push(
+      `<rect x="${x}" y="${y - 10}" width="14" height="4" fill="${COLORS[i % COLORS.length]}"/>`,
+    );
     out.push(`<text x="${x + 20}" y="${y - 4}">${esc(fn)}</text>`);
   });
   out.push(`</svg>`);
