@@ -58,11 +58,10 @@ begin
   raise exception 'failing after the insert' using hint = 'rolled_back';
 end
 $$;
-create function public.t_write_in_stable(p_id int) returns int language plpgsql stable as $$
-begin
-  insert into public.t_log values (p_id, 'stable');
-  return p_id;
-end
+-- Marked STABLE but writes through a volatile function: only the transaction's READ ONLY
+-- mode stops it (25006).
+create function public.t_write_in_stable(p_id int) returns int language sql stable as $$
+  select public.t_insert(p_id, 'stable')
 $$;
 
 -- Raises any SQLSTATE with any message (for the status table).
