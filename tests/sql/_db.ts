@@ -1,0 +1,77 @@
+// Shared helpers of the database tests: fresh store/location/customer rows with random
+// ids, running SQL as PostgREST does for a signed-in user (role + request.jwt.claims set
+// locally in one transaction), and asserting on the errcode + HINT of a raised error.
+import type postgres from "postgres";
+import assert from "node:assert/strict";
+
+// deno-lint-ignore no-explicit-any
+export type Sql = postgres.Sql<any>;
+// deno-lint-ignore no-explicit-any
+export type Tx = postgres.TransactionSql<any>;
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+export interface Place {
+  storeId: string;
+  locationId: string;
+  customerId: string;
+  otherStoreId: string;
+  otherLocationId: string;
+}
+
+/** Two stores, one location each, one customer: ids unique to the calling test. */
+export async function newPlace(sql: Sql): Promise<Place> {
+  const p: Place = {
+    storeId: crypto.randomUUID(),
+    locationId: crypto.randomUUID(),
+    customerId: crypto.randomUUID(),
+    otherStoreId: crypto.randomUUID(),
+    otherLocationId: crypto.randomUUID(),
+  };
+  await sql`insert into public.stores (id, name) values (${p.storeId}, 'test'), (${p.otherStoreId}, 'other')`;
+  await sql`insert into public.locations (id, store_id, name)
+    values (${p.locationId}, ${p.storeId}, 'main'), (${p.otherLocationId}, ${p.otherStoreId}, 'other')`;
+  await sql`insert into public.customers (id, name) values (${p.customerId}, 'customer')`;
+  return p;
+}
+
+/** A new customer row. */
+export async function newCustomer(sql: Sql): Promise<string> {
+  const id = crypto.randomUUID();
+  await sql`insert into public.customers (id, name) values (${id}, 'customer')`;
+  return id;
+}
+
+export const STAFF_CLAIMS = { role: "authenticated", sub: "00000000-0000-4000-8000-00000000a001" };
+
+/** Runs `fn` in one transaction as PostgREST runs a request: role and claims set locally. */
+export function asRole(
+  sql: Sql,
+  role: "authenticated" | "anon" | "service_role",
+  claims: Record<string, unknown>,
+  fn: (tx: Tx) => Promise<Json>,
+): Promise<Json> {
+  return sql.begin(async (tx) => {
+    await tx`select set_config('role', ${role}, true),
+      set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true)`;
+    return await fn(tx);
+  });
+}
+
+/** Runs `fn` as a signed-in staff member (role authenticated, given or default claims). */
+export function asStaff(
+  sql: Sql,
+  fn: (tx: Tx) => Promise<Json>,
+  claims: Record<string, unknown> = STAFF_CLAIMS,
+): Promise<Json> {
+  return asRole(sql, "authenticated", claims, fn);
+}
+
+/** Asserts that `promise` fails with this SQLSTATE and (when given) this HINT code. */
+export async function assertPgError(promise: Promise<unknown>, code: string, hint?: string) {
+  await assert.rejects(promise, (error: { code?: string; hint?: string }) => {
+    assert.equal(error.code, code, `expected SQLSTATE ${code}, got ${error.code}: ${error}`);
+    if (hint !== undefined) assert.equal(error.hint, hint);
+    return true;
+  });
+}
