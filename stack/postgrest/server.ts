@@ -55,9 +55,14 @@ async function toRequest(req: http.IncomingMessage, port: number): Promise<Reque
   });
 }
 
-async function send(res: http.ServerResponse, response: Response): Promise<void> {
+async function send(
+  res: http.ServerResponse,
+  response: Response,
+  closeConnection: boolean,
+): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((v, k) => (headers[k] = v));
+  if (closeConnection) headers["connection"] = "close";
   const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
   res.writeHead(response.status, headers);
   res.end(body ?? undefined);
@@ -129,7 +134,10 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
         req.socket.destroy();
         return;
       }
-      await send(res, response);
+      // With faults on, no connection is reused: an HTTP client silently replays a request
+      // whose reused keep-alive connection closes without an answer (Deno's fetch does), which
+      // would hide a dropped connection from the caller and run the call twice.
+      await send(res, response, faults !== null);
     })().catch((e) => {
       if (!res.headersSent) {
         res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
