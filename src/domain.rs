@@ -1,0 +1,313 @@
+//! The actions the function serves, the validated input of each, and the one RPC (name and
+//! named-argument map) each action maps to. Pure.
+
+use serde_json::{Map, Value};
+
+/// An action the function serves. Each maps to exactly one RPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Get,
+    AddToQueue,
+    RemoveFromQueue,
+    Call,
+    Serve,
+    NoShow,
+    CompleteCart,
+    ListQueue,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Get,
+        Action::AddToQueue,
+        Action::RemoveFromQueue,
+        Action::Call,
+        Action::Serve,
+        Action::NoShow,
+        Action::CompleteCart,
+        Action::ListQueue,
+    ];
+
+    /// Parses an action name: the snake_case name, or its camelCase alias.
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.name() == name || a.camel_name() == name)
+    }
+
+    /// The canonical (snake_case) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Get => "get",
+            Action::AddToQueue => "add_to_queue",
+            Action::RemoveFromQueue => "remove_from_queue",
+            Action::Call => "call",
+            Action::Serve => "serve",
+            Action::NoShow => "no_show",
+            Action::CompleteCart => "complete_cart",
+            Action::ListQueue => "list_queue",
+        }
+    }
+
+    /// The camelCase alias accepted from existing apps.
+    pub fn camel_name(self) -> &'static str {
+        match self {
+            Action::AddToQueue => "addToQueue",
+            Action::RemoveFromQueue => "removeFromQueue",
+            Action::NoShow => "noShow",
+            Action::CompleteCart => "completeCart",
+            Action::ListQueue => "listQueue",
+            other => other.name(),
+        }
+    }
+
+    /// The RPC (in schema `public`) that performs the action.
+    pub fn rpc(self) -> &'static str {
+        match self {
+            Action::Get => "get_or_create_cart",
+            Action::AddToQueue => "add_to_queue",
+            Action::RemoveFromQueue => "remove_from_queue",
+            Action::Call => "call_queue_entry",
+            Action::Serve => "serve_queue_entry",
+            Action::NoShow => "mark_no_show",
+            Action::CompleteCart => "complete_cart",
+            Action::ListQueue => "list_queue",
+        }
+    }
+
+    /// Whether the action may be requested with GET (it only reads, or is an idempotent
+    /// get-or-create).
+    pub fn allows_get(self) -> bool {
+        matches!(self, Action::Get | Action::ListQueue)
+    }
+}
+
+/// A reference to a queue entry: by id, or by location and customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryRef {
+    Id(String),
+    LocationCustomer {
+        location_id: String,
+        customer_id: String,
+    },
+}
+
+/// A validated command: the action with exactly the inputs its RPC takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Get {
+        location_id: String,
+        customer_id: Option<String>,
+        store_id: Option<String>,
+        device_id: Option<String>,
+    },
+    AddToQueue {
+        location_id: String,
+        customer_id: String,
+        store_id: Option<String>,
+        device_id: Option<String>,
+        party_size: Option<i64>,
+        note: Option<String>,
+    },
+    /// remove_from_queue, call, serve, no_show.
+    Transition {
+        action: Action,
+        entry: EntryRef,
+        store_id: Option<String>,
+    },
+    CompleteCart {
+        cart_id: String,
+    },
+    ListQueue {
+        location_id: String,
+        store_id: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Get { .. } => Action::Get,
+            Command::AddToQueue { .. } => Action::AddToQueue,
+            Command::Transition { action, .. } => *action,
+            Command::CompleteCart { .. } => Action::CompleteCart,
+            Command::ListQueue { .. } => Action::ListQueue,
+        }
+    }
+
+    /// The RPC's named arguments; optional ones are sent only when present.
+    pub fn rpc_args(&self) -> Map<String, Value> {
+        let mut args = Args::default();
+        match self {
+            Command::Get {
+                location_id,
+                customer_id,
+                store_id,
+                device_id,
+            } => {
+                args.put("p_location_id", location_id);
+                args.opt("p_customer_id", customer_id);
+                args.opt("p_store_id", store_id);
+                args.opt("p_device_id", device_id);
+            }
+            Command::AddToQueue {
+                location_id,
+                customer_id,
+                store_id,
+                device_id,
+                party_size,
+                note,
+            } => {
+                args.put("p_location_id", location_id);
+                args.put("p_customer_id", customer_id);
+                args.opt("p_store_id", store_id);
+                args.opt("p_device_id", device_id);
+                if let Some(n) = party_size {
+                    args.0.insert("p_party_size".into(), Value::from(*n));
+                }
+                args.opt("p_note", note);
+            }
+            Command::Transition {
+                entry, store_id, ..
+            } => {
+                match entry {
+                    EntryRef::Id(id) => args.put("p_queue_entry_id", id),
+                    EntryRef::LocationCustomer {
+                        location_id,
+                        customer_id,
+                    } => {
+                        args.put("p_location_id", location_id);
+                        args.put("p_customer_id", customer_id);
+                    }
+                }
+                args.opt("p_store_id", store_id);
+            }
+            Command::CompleteCart { cart_id } => args.put("p_cart_id", cart_id),
+            Command::ListQueue {
+                location_id,
+                store_id,
+            } => {
+                args.put("p_location_id", location_id);
+                args.opt("p_store_id", store_id);
+            }
+        }
+        args.0
+    }
+}
+
+/// Small builder for the argument map.
+#[derive(Default)]
+struct Args(Map<String, Value>);
+
+impl Args {
+    fn put(&mut self, key: &str, value: &str) {
+        self.0.insert(key.into(), Value::from(value));
+    }
+    fn opt(&mut self, key: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.put(key, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const L: &str = "11111111-1111-4111-8111-111111111111";
+    const C: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn every_action_parses_by_both_names_and_maps_to_its_rpc() {
+        let rpcs: Vec<_> = Action::ALL.iter().map(|a| a.rpc()).collect();
+        assert_eq!(
+            rpcs,
+            [
+                "get_or_create_cart",
+                "add_to_queue",
+                "remove_from_queue",
+                "call_queue_entry",
+                "serve_queue_entry",
+                "mark_no_show",
+                "complete_cart",
+                "list_queue"
+            ]
+        );
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.name()), Some(a));
+            assert_eq!(Action::parse(a.camel_name()), Some(a));
+        }
+        assert_eq!(Action::parse("delete_everything"), None);
+        assert_eq!(Action::parse("GET"), None);
+    }
+
+    #[test]
+    fn get_sends_only_present_arguments() {
+        let cmd = Command::Get {
+            location_id: L.into(),
+            customer_id: Some(C.into()),
+            store_id: None,
+            device_id: None,
+        };
+        assert_eq!(
+            Value::Object(cmd.rpc_args()),
+            json!({"p_location_id": L, "p_customer_id": C})
+        );
+    }
+
+    #[test]
+    fn add_to_queue_sends_party_size_as_a_number() {
+        let cmd = Command::AddToQueue {
+            location_id: L.into(),
+            customer_id: C.into(),
+            store_id: None,
+            device_id: Some("ipad-1".into()),
+            party_size: Some(3),
+            note: Some("window".into()),
+        };
+        assert_eq!(
+            Value::Object(cmd.rpc_args()),
+            json!({"p_location_id": L, "p_customer_id": C, "p_device_id": "ipad-1",
+                   "p_party_size": 3, "p_note": "window"})
+        );
+    }
+
+    #[test]
+    fn transitions_reference_the_entry_by_id_or_by_location_and_customer() {
+        let by_id = Command::Transition {
+            action: Action::Serve,
+            entry: EntryRef::Id(C.into()),
+            store_id: None,
+        };
+        assert_eq!(by_id.action().rpc(), "serve_queue_entry");
+        assert_eq!(
+            Value::Object(by_id.rpc_args()),
+            json!({"p_queue_entry_id": C})
+        );
+        let by_pair = Command::Transition {
+            action: Action::NoShow,
+            entry: EntryRef::LocationCustomer {
+                location_id: L.into(),
+                customer_id: C.into(),
+            },
+            store_id: Some(L.into()),
+        };
+        assert_eq!(
+            Value::Object(by_pair.rpc_args()),
+            json!({"p_location_id": L, "p_customer_id": C, "p_store_id": L})
+        );
+    }
+
+    #[test]
+    fn complete_and_list_arguments() {
+        let c = Command::CompleteCart { cart_id: C.into() };
+        assert_eq!(Value::Object(c.rpc_args()), json!({"p_cart_id": C}));
+        let l = Command::ListQueue {
+            location_id: L.into(),
+            store_id: None,
+        };
+        assert_eq!(Value::Object(l.rpc_args()), json!({"p_location_id": L}));
+        assert!(Action::ListQueue.allows_get() && !Action::CompleteCart.allows_get());
+    }
+}

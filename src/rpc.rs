@@ -1,0 +1,171 @@
+//! One RPC call as the handler sees it, and the translation of PostgREST's answer: success
+//! value, transient failure (to retry), or a client-facing `AppError` (the PostgREST error
+//! table of the RPCs, by SQLSTATE and hint code). Pure.
+
+use crate::error::AppError;
+use crate::retry::retryable;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A call to `POST /rest/v1/rpc/<name>` on behalf of the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcCall {
+    pub name: &'static str,
+    pub args: Map<String, Value>,
+    /// The caller's `Authorization` header, forwarded as-is.
+    pub authorization: String,
+    pub request_id: String,
+}
+
+/// What came back over HTTP (any status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcReply {
+    pub status: u16,
+    pub body: String,
+}
+
+/// No HTTP answer at all (connection refused, reset, DNS...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError(pub String);
+
+/// PostgREST's error body.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct PostgrestError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub details: Option<String>,
+    pub hint: Option<String>,
+}
+
+/// The handler's view of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Success(Value),
+    /// Worth another attempt; `status` is `None` for a network error.
+    Transient {
+        status: Option<u16>,
+        code: Option<String>,
+        detail: String,
+    },
+    Failed(AppError),
+}
+
+/// Classifies one attempt's result.
+pub fn classify(result: &Result<RpcReply, TransportError>) -> Outcome {
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(TransportError(detail)) => {
+            return Outcome::Transient {
+                status: None,
+                code: None,
+                detail: detail.clone(),
+            }
+        }
+    };
+    if (200..300).contains(&reply.status) {
+        return match serde_json::from_str::<Value>(&reply.body) {
+            Ok(v) if v.is_object() => Outcome::Success(v),
+            _ => Outcome::Failed(AppError::Internal {
+                detail: format!("RPC answered {} with a non-object body", reply.status),
+            }),
+        };
+    }
+    let err: PostgrestError = serde_json::from_str(&reply.body).unwrap_or_default();
+    if retryable(Some(reply.status), err.code.as_deref()) {
+        return Outcome::Transient {
+            status: Some(reply.status),
+            code: err.code.clone(),
+            detail: describe(reply.status, &err),
+        };
+    }
+    Outcome::Failed(translate(reply.status, &err))
+}
+
+/// A short description of a PostgREST error, for the log only.
+pub fn describe(status: u16, err: &PostgrestError) -> String {
+    format!(
+        "HTTP {status} {}: {}",
+        err.code.as_deref().unwrap_or("-"),
+        err.message.as_deref().unwrap_or("-")
+    )
+}
+
+/// Translates a non-retryable PostgREST error into the function's error.
+pub fn translate(status: u16, err: &PostgrestError) -> AppError {
+    let code = err.code.as_deref().unwrap_or("");
+    if let Some(rejected) = business_error(code, err.hint.as_deref()) {
+        return rejected;
+    }
+    match code {
+        "42501" if status == 403 => AppError::Forbidden,
+        "42501" | "PGRST301" | "PGRST302" | "PGRST303" => AppError::Unauthorized,
+        "PT403" => AppError::Forbidden,
+        "P0001" => rejected(400, "invalid_argument", "An argument was rejected."),
+        "PT404" => rejected(404, "not_found", "Not found."),
+        "PT409" | "23505" | "23503" => rejected(
+            409,
+            "conflict",
+            "The request conflicts with the current state.",
+        ),
+        c if c.starts_with("22") || c == "23502" || c == "23514" => {
+            rejected(400, "invalid_argument", "An argument was rejected.")
+        }
+        _ if status == 401 => AppError::Unauthorized,
+        _ => AppError::Internal {
+            detail: describe(status, err),
+        },
+    }
+}
+
+fn rejected(status: u16, code: &'static str, message: &'static str) -> AppError {
+    AppError::Rejected {
+        status,
+        code,
+        message,
+    }
+}
+
+/// The RPCs' business errors: SQLSTATE `P0001` / `PTnnn` with a stable code in `hint`.
+fn business_error(sqlstate: &str, hint: Option<&str>) -> Option<AppError> {
+    let (status, code, message) = match (sqlstate, hint?) {
+        ("P0001", "invalid_argument") => (400, "invalid_argument", "An argument was rejected."),
+        ("P0001", "device_id_required") => (
+            400,
+            "device_id_required",
+            "A cart without a customer needs device_id.",
+        ),
+        ("P0001", "location_store_mismatch") => (
+            400,
+            "location_store_mismatch",
+            "The location does not belong to that store.",
+        ),
+        ("P0001", "queue_entry_ref_required") => (
+            400,
+            "queue_entry_ref_required",
+            "Give queue_entry_id, or location_id and customer_id.",
+        ),
+        ("PT403", "store_forbidden") => (
+            403,
+            "store_forbidden",
+            "You are not allowed to act for this store.",
+        ),
+        ("PT404", "location_not_found") => (404, "location_not_found", "Location not found."),
+        ("PT404", "customer_not_found") => (404, "customer_not_found", "Customer not found."),
+        ("PT404", "cart_not_found") => (404, "cart_not_found", "Cart not found."),
+        ("PT404", "queue_entry_not_found") => {
+            (404, "queue_entry_not_found", "Queue entry not found.")
+        }
+        ("PT409", "cart_not_active") => (409, "cart_not_active", "The cart is no longer active."),
+        ("PT409", "invalid_transition") => (
+            409,
+            "invalid_transition",
+            "The queue entry cannot make that change from its current status.",
+        ),
+        _ => return None,
+    };
+    Some(rejected(status, code, message))
+}
+
+#[cfg(test)]
+#[path = "rpc_tests.rs"]
+mod tests;

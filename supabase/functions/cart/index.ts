@@ -1,0 +1,29 @@
+// The `cart` edge function: a thin shim around the Rust handler compiled to wasm.
+// Loads the wasm bytes once per worker (Deno.readFile works on every edge-runtime version),
+// builds the handler from the environment once, answers CORS preflights, and adds the CORS
+// headers to every response. Does I/O (file read, HTTP serving).
+import { corsHeaders } from "../_shared/cors.ts";
+import { CartFunction, initSync, misconfiguredResponse } from "./pkg/poscart.js";
+
+initSync({ module: await Deno.readFile(new URL("./pkg/poscart_bg.wasm", import.meta.url)) });
+
+let cart: CartFunction | undefined;
+try {
+  cart = new CartFunction(Deno.env.toObject());
+} catch (error) {
+  // Every request then answers 500 `server_misconfigured`; the reason is logged once here.
+  console.error(
+    JSON.stringify({ level: "error", msg: "server_misconfigured", detail: `${error}` }),
+  );
+}
+
+function withCors(response: Response): Response {
+  for (const [name, value] of Object.entries(corsHeaders)) response.headers.set(name, value);
+  return response;
+}
+
+Deno.serve(async (request: Request): Promise<Response> => {
+  if (request.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
+  if (!cart) return withCors(misconfiguredResponse());
+  return withCors(await cart.handle(request));
+});
