@@ -8,7 +8,13 @@
 //   deno run -A bench/stress.ts [--seconds 30] [--clients 64] [--customers 8] [--locations 2]
 // It uses POSCART_STACK_INFO's database when set, else starts a throwaway cluster.
 import postgres from "postgres";
-import { applyBase, applyMigrations, createDatabase, runSqlFile, startPostgres } from "../stack/postgres.ts";
+import {
+  applyBase,
+  applyMigrations,
+  createDatabase,
+  runSqlFile,
+  startPostgres,
+} from "../stack/postgres.ts";
 
 const SQL_DIR = new URL("./sql/", import.meta.url).pathname;
 
@@ -50,10 +56,26 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   const url = new URL(dbUrl);
   const out = await new Deno.Command("pgbench", {
     args: [
-      "-n", "-f", `${SQL_DIR}stress.sql`,
-      "-c", String(clients), "-j", String(threads), "-T", String(seconds),
-      "-D", `customers=${customers}`, "-D", `locations=${locations}`,
-      "-h", url.hostname, "-p", url.port, "-U", decodeURIComponent(url.username), "poscart_stress",
+      "-n",
+      "-f",
+      `${SQL_DIR}stress.sql`,
+      "-c",
+      String(clients),
+      "-j",
+      String(threads),
+      "-T",
+      String(seconds),
+      "-D",
+      `customers=${customers}`,
+      "-D",
+      `locations=${locations}`,
+      "-h",
+      url.hostname,
+      "-p",
+      url.port,
+      "-U",
+      decodeURIComponent(url.username),
+      "poscart_stress",
     ],
     env: { PGPASSWORD: decodeURIComponent(url.password) },
     stdout: "piped",
@@ -82,9 +104,15 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
       (select count(*)::int from public.carts) as carts,
       (select count(*)::int from public.location_queue) as entries`;
     const outcomes: Record<string, number> = {
-      carts_completed: (await sql`select count(*)::int as n from public.carts where status = 'completed'`)[0].n,
-      entries_removed: (await sql`select count(*)::int as n from public.location_queue where status = 'removed'`)[0].n,
-      entries_served: (await sql`select count(*)::int as n from public.location_queue where status = 'served'`)[0].n,
+      carts_completed:
+        (await sql`select count(*)::int as n from public.carts where status = 'completed'`)[0].n,
+      entries_removed:
+        (await sql`select count(*)::int as n from public.location_queue where status = 'removed'`)[
+          0
+        ].n,
+      entries_served:
+        (await sql`select count(*)::int as n from public.location_queue where status = 'served'`)[0]
+          .n,
       items: (await sql`select count(*)::int as n from public.cart_items`)[0].n,
     };
     return {
@@ -123,7 +151,9 @@ if (import.meta.main) {
     return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
   };
   const infoPath = Deno.env.get("POSCART_STACK_INFO");
-  const pg = infoPath ? undefined : await startPostgres({ port: Number(Deno.env.get("POSCART_DB_PORT") ?? 54329) });
+  const pg = infoPath
+    ? undefined
+    : await startPostgres({ port: Number(Deno.env.get("POSCART_DB_PORT") ?? 54329) });
   try {
     const adminUrl = infoPath ? JSON.parse(await Deno.readTextFile(infoPath)).dbUrl : pg!.dbUrl;
     if (pg) await applyBase(adminUrl);
@@ -135,7 +165,8 @@ if (import.meta.main) {
       locations: arg("locations", 2),
     });
     console.log(formatStress(r));
-    const bad = r.duplicateActiveCarts + r.duplicateOpenEntries + r.openEntriesWithInactiveCart + r.failedTransactions;
+    const bad = r.duplicateActiveCarts + r.duplicateOpenEntries + r.openEntriesWithInactiveCart +
+      r.failedTransactions;
     if (bad > 0) Deno.exitCode = 1;
   } finally {
     await pg?.stop();

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { adminSql } from "../_support/stack.ts";
 import { asStaff, newPlace } from "./_db.ts";
 
-const sql = adminSql({ max: 2 });
+// Commits flush their WAL at once (the throwaway cluster runs synchronous_commit = off),
+// so the decoder sees every committed change when it is read.
+const sql = adminSql({ max: 2, connection: { synchronous_commit: "on" } });
 
 Deno.test("carts, cart_items and location_queue are published with replica identity full", async () => {
   const rows = await sql`select t.tablename, c.relreplident as ident
@@ -30,8 +32,12 @@ Deno.test("logical decoding: one INSERT for a new cart, zero changes for 1,000 r
       return rows.map((r) => r.data as string).filter((d) => d.startsWith("table public.carts:"));
     };
     const getCart = () =>
-      asStaff(sql, (tx) => tx`select public.get_or_create_cart(p_location_id => ${p.locationId}::uuid,
-        p_customer_id => ${p.customerId}::uuid) as r`).then((rows) => rows[0].r);
+      asStaff(
+        sql,
+        (tx) =>
+          tx`select public.get_or_create_cart(p_location_id => ${p.locationId}::uuid,
+        p_customer_id => ${p.customerId}::uuid) as r`,
+      ).then((rows) => rows[0].r);
 
     const first = await getCart();
     const created = (await changes()).filter((d) => d.includes(first.cart.id));
@@ -43,7 +49,9 @@ Deno.test("logical decoding: one INSERT for a new cart, zero changes for 1,000 r
       assert.equal(again.cart.id, first.cart.id);
     }
     const repeat = (await changes()).filter((d) => d.includes(first.cart.id));
-    console.log(`changes for the cart: ${created.length} on create, ${repeat.length} for 1,000 repeat gets`);
+    console.log(
+      `changes for the cart: ${created.length} on create, ${repeat.length} for 1,000 repeat gets`,
+    );
     assert.deepEqual(repeat, []);
   } finally {
     await sql`select pg_drop_replication_slot(${slot})`;

@@ -67,17 +67,20 @@ Deno.test("legacy duplicates are merged, nothing is lost, migrations apply twice
     assert.equal(m.merged, excess);
     assert.equal(m.merged_to_survivor, excess);
     assert.equal(m.survivors, expectedSurvivors.length);
-    const survivors = (await sql`select id from carts where status = 'active' and customer_id is not null`)
-      .map((r) => r.id).sort();
+    const survivors =
+      (await sql`select id from carts where status = 'active' and customer_id is not null`)
+        .map((r) => r.id).sort();
     assert.deepEqual(survivors, expectedSurvivors);
     assert.equal(m.items_on_merged, 0);
     assert.equal(m.entries_off_survivor, 0);
     assert.equal(m.open_on_inactive, 0);
 
     // a second run changes nothing; the RPCs work on the repaired data
-    const snapshot = await sql`select id, status, merged_into, updated_at::text from carts order by id`;
+    const snapshot =
+      await sql`select id, status, merged_into, updated_at::text from carts order by id`;
     await applyMigrations(dbUrl);
-    const again = await sql`select id, status, merged_into, updated_at::text from carts order by id`;
+    const again =
+      await sql`select id, status, merged_into, updated_at::text from carts order by id`;
     assert.deepEqual([...again], [...snapshot]);
     assert.ok(files.length >= 8);
     const [g] = await sql`select public.get_or_create_cart(
