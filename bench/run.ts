@@ -57,6 +57,9 @@ const config = {
   rounds: envNum("BENCH_ROUNDS", quick ? 1 : 3),
   /** warm-up before each measured slice (not recorded) */
   warmupMs: envNum("BENCH_WARMUP_MS", quick ? 200 : 500),
+  /** warm-up of every function at the highest concurrency before measuring (connection
+   * pools, JIT), not recorded */
+  initialWarmupMs: envNum("BENCH_INITIAL_WARMUP_MS", quick ? 1500 : 4000),
   locations: 4,
   existingKeys: envNum("BENCH_EXISTING_KEYS", 500),
   freshKeys: envNum("BENCH_FRESH_KEYS", quick ? 4000 : 25000),
@@ -72,9 +75,12 @@ const ALL_FUNCTIONS = [
   { name: "ours", slug: "cart", seedSchema: false, label: "ours (Rust/wasm)" },
   { name: "ts", slug: "cart-ts", seedSchema: false, label: "TypeScript + supabase-js" },
   { name: "seed", slug: "cart-seed-original", seedSchema: true, label: "seed original" },
+  // Not a function: the same RPC called straight through the gateway, the floor of any
+  // function that calls PostgREST. "function p50 - rpc p50" is what the function adds.
+  { name: "rpc", slug: "", seedSchema: false, label: "RPC direct (no function)" },
 ];
 /** BENCH_FUNCTIONS=ours,ts,seed (default all) narrows the run, e.g. while developing. */
-const selected = (Deno.env.get("BENCH_FUNCTIONS") ?? "ours,ts,seed").split(",");
+const selected = (Deno.env.get("BENCH_FUNCTIONS") ?? "ours,ts,seed,rpc").split(",");
 const FUNCTIONS = ALL_FUNCTIONS.filter((f) => selected.includes(f.name));
 const withOurs = FUNCTIONS.some((f) => f.name === "ours");
 
@@ -117,7 +123,7 @@ async function startStackProcess(): Promise<{ info: StackInfo; stop: () => Promi
       BENCH_STACK_INFO: infoFile,
       BENCH_API_PORT: String(config.apiPort),
       BENCH_DB_PORT: String(config.dbPort),
-      BENCH_STACK_FUNCTIONS: FUNCTIONS.map((f) => f.slug).join(","),
+      BENCH_STACK_FUNCTIONS: FUNCTIONS.map((f) => f.slug).filter(Boolean).join(","),
     },
     stdout: "piped",
     stderr: "piped",
@@ -189,7 +195,13 @@ function keySource(pool: Key[], paired: boolean, firstUse: Map<string, number>) 
   };
 }
 
-function bodyFor(workload: Workload, key: Key, storeId: string) {
+const rpcName = (workload: Workload) =>
+  workload === "add_to_queue" ? "add_to_queue" : "get_or_create_cart";
+
+function bodyFor(workload: Workload, key: Key, storeId: string, fn = "ours") {
+  if (fn === "rpc") {
+    return { p_location_id: key.locationId, p_customer_id: key.customerId, p_store_id: storeId };
+  }
   return {
     action: workload === "add_to_queue" ? "add_to_queue" : "get",
     customer_id: key.customerId,
@@ -242,25 +254,41 @@ async function main() {
       exp: Math.floor(Date.now() / 1000) + 24 * 3600,
       app_metadata: { store_ids: [fixture.storeId] },
     }, info.jwtSecret);
-    const targets: Record<string, Target> = {};
-    for (const fn of FUNCTIONS) {
-      targets[fn.name] = {
-        name: fn.name,
-        url: `${info.apiUrl}/functions/v1/${fn.slug}`,
-        headers: { apikey: anonKey, authorization: `Bearer ${userJwt}` },
-      };
-    }
+    const target = (fn: (typeof FUNCTIONS)[number], workload: Workload): Target => ({
+      name: fn.name,
+      url: fn.slug
+        ? `${info.apiUrl}/functions/v1/${fn.slug}`
+        : `${info.apiUrl}/rest/v1/rpc/${rpcName(workload)}`,
+      headers: { apikey: anonKey, authorization: `Bearer ${userJwt}` },
+    });
 
     // Smoke: each function answers a get of an existing cart.
     for (const fn of FUNCTIONS) {
       const key = fixture.pools[fn.name].existing[0];
-      const res = await fetch(targets[fn.name].url, {
+      const t = target(fn, "get_existing");
+      const res = await fetch(t.url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...targets[fn.name].headers },
-        body: JSON.stringify(bodyFor("get_existing", key, fixture.storeId)),
+        headers: { "content-type": "application/json", ...t.headers },
+        body: JSON.stringify(bodyFor("get_existing", key, fixture.storeId, fn.name)),
       });
       const text = await res.text();
-      if (res.status !== 200) throw new Error(`${fn.slug} smoke request: ${res.status} ${text}`);
+      if (res.status !== 200) throw new Error(`${t.url} smoke request: ${res.status} ${text}`);
+    }
+
+    // Warm every function and the stack's pools at the highest concurrency (not recorded).
+    const maxConcurrency = Math.max(...config.concurrency);
+    for (const fn of FUNCTIONS) {
+      const pool = fixture.pools[fn.name].existing;
+      await runSlice(
+        target(fn, "get_existing"),
+        () => {
+          const key = pool[Math.floor(Math.random() * pool.length)];
+          return { key: "warm-up", body: bodyFor("get_existing", key, fixture.storeId, fn.name) };
+        },
+        maxConcurrency,
+        config.initialWarmupMs,
+        0,
+      );
     }
 
     // Load: workload x concurrency x rounds, functions interleaved (order rotates).
@@ -283,12 +311,12 @@ async function main() {
           for (const fn of order) {
             const source = sources.get(`${fn.name}/${workload}`)!;
             const slice = await runSlice(
-              targets[fn.name],
+              target(fn, workload),
               () => {
                 const key = source.next(c);
                 return {
                   key: `${key.customerId}/${key.locationId}`,
-                  body: bodyFor(workload, key, fixture.storeId),
+                  body: bodyFor(workload, key, fixture.storeId, fn.name),
                 };
               },
               c,

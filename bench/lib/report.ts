@@ -76,21 +76,24 @@ export function renderMarkdown(r: Results): string {
   lines.push("");
   lines.push("### Ours vs the idiomatic TypeScript function (same run, interleaved)");
   lines.push("");
-  lines.push("| workload | clients | p50 ours/TS | target <= 1.05 | throughput ours/TS |");
-  lines.push("|---|---:|---:|---|---:|");
+  lines.push(
+    "| workload | clients | p50 ours/TS | target <= 1.05 | throughput ours/TS | " +
+      "p50 added over direct RPC: ours | TS |",
+  );
+  lines.push("|---|---:|---:|---|---:|---:|---:|");
   const cell = (fn: string, w: string, n: number) =>
     r.cells.find((x) => x.fn === fn && x.workload === w && x.concurrency === n);
   const workloads = [...new Set(r.cells.map((x) => x.workload))];
   const concs = [...new Set(r.cells.map((x) => x.concurrency))];
   for (const w of workloads) {
     for (const n of concs) {
-      const a = cell("ours", w, n), b = cell("ts", w, n);
+      const a = cell("ours", w, n), b = cell("ts", w, n), d = cell("rpc", w, n);
       if (!a || !b) continue;
       const p = ratio(a.p50, b.p50);
+      const over = (x: CellResult) => (d ? `${fmt(x.p50 - d.p50)} ms` : "n/a");
       lines.push(
-        `| ${w} | ${n} | ${fmt(p)} | ${mark(p <= 1.05)} | ${
-          fmt(ratio(a.throughput, b.throughput))
-        } |`,
+        `| ${w} | ${n} | ${fmt(p)} | ${mark(p <= 1.05)} | ` +
+          `${fmt(ratio(a.throughput, b.throughput))} | ${over(a)} | ${over(b)} |`,
       );
     }
   }

@@ -12,7 +12,7 @@
 //
 // `add_to_queue` follows the review's description of the old flow: a queue entry and a
 // cart created as two unrelated steps, each look-up-then-insert.
-import postgres from "npm:postgres@3.4.9";
+import postgres from "postgres";
 
 const dbUrl = Deno.env.get("SUPABASE_DB_URL");
 if (!dbUrl) throw new Error("SUPABASE_DB_URL is not set");

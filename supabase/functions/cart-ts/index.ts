@@ -4,7 +4,7 @@
 // caller's Authorization forwarded (so RLS and store scoping apply as that user), and
 // answers the RPC's JSON. No retries and a lean error mapping: the plain-TypeScript
 // function a team would write by hand.
-import { createClient } from "npm:@supabase/supabase-js@2.119.1";
+import { createClient } from "@supabase/supabase-js";
 
 const url = Deno.env.get("SUPABASE_URL");
 const anonKey = Deno.env.get("SUPABASE_ANON_KEY");
