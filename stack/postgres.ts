@@ -139,9 +139,13 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
       ...options.settings,
     };
     const conf = Object.entries(settings).map(([k, v]) => `${k} = ${v}`).join("\n");
-    await Deno.writeTextFile(`${pgData}/postgresql.conf`, `\n# poscart throwaway cluster\n${conf}\n`, {
-      append: true,
-    });
+    await Deno.writeTextFile(
+      `${pgData}/postgresql.conf`,
+      `\n# poscart throwaway cluster\n${conf}\n`,
+      {
+        append: true,
+      },
+    );
     await run(pgCtl(["-l", logFile, "-w", "-t", "60", "start"]), "pg_ctl start");
   } catch (error) {
     const log = await Deno.readTextFile(logFile).catch(() => "");
