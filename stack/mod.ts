@@ -108,6 +108,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     for (const name of names) {
       const cfg = functionConfig(name);
       if (!cfg.enabled) continue;
+      try {
+        Deno.statSync(cfg.entrypoint);
+      } catch {
+        throw new Error(`function ${name}: ${cfg.entrypoint} not found`);
+      }
       const fn = await startFunction({
         name,
         entrypoint: cfg.entrypoint,
@@ -123,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
       stops.push(() => fn.stop());
       running.push(fn);
+      console.log(`function ${name} is listening at ${fn.url} (verify_jwt = ${cfg.verifyJwt})`);
       gatewayFunctions[name] = { url: fn.url, verifyJwt: cfg.verifyJwt };
     }
 

@@ -8,6 +8,7 @@ import { type Claims, verifyJwt } from "../jwt.ts";
 import { buildCall } from "./call.ts";
 import { chooseFunction, loadRoutines, type RoutineInfo } from "./catalog.ts";
 import { type ApiError, errorResponse, fromDbError, pgrstError } from "./errors.ts";
+import type { RoleSettings } from "./role_settings.ts";
 
 export interface HandlerConfig {
   /** Pool connected as `authenticator`. */
@@ -20,6 +21,8 @@ export interface HandlerConfig {
   extraSearchPath: string[];
   /** When set, tokens whose `aud` differs are refused (PGRST303). */
   jwtAudience?: string;
+  /** `ALTER ROLE ... SET` settings applied for the request's role. */
+  roleSettings: RoleSettings;
 }
 
 type Auth = { role: string; claims: Claims; anon: boolean };
@@ -177,22 +180,20 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
 
   let row: { body: string | null; n: string | number };
   try {
+    const settings: [string, string][] = [
+      ["search_path", searchPath],
+      ...Object.entries(await cfg.roleSettings.of(auth.role)),
+      ["role", auth.role],
+      ["request.jwt.claims", JSON.stringify(auth.claims)],
+      ["request.method", req.method],
+      ["request.path", url.pathname],
+      ["request.headers", JSON.stringify(headers)],
+    ];
+    const setText = "select " +
+      settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ");
     const mode = `isolation level read committed ${readOnly ? "read only" : "read write"}`;
     row = await cfg.sql.begin(mode, async (tx) => {
-      await tx.unsafe(
-        `select set_config('search_path', $1, true), set_config('role', $2, true),
-                set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true),
-                set_config('request.path', $5, true), set_config('request.headers', $6, true)`,
-        [
-          searchPath,
-          auth.role,
-          JSON.stringify(auth.claims),
-          req.method,
-          url.pathname,
-          JSON.stringify(headers),
-        ],
-        { prepare: false },
-      );
+      await tx.unsafe(setText, settings.flat(), { prepare: false });
       const params = call.takesBody ? [JSON.stringify(args)] : [];
       const rows = await tx.unsafe(call.text, params, { prepare: false });
       return rows[0] as unknown as { body: string | null; n: string | number };

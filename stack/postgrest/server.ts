@@ -9,6 +9,7 @@ import { LOCAL_JWT_SECRET } from "../jwt.ts";
 import { errorResponse } from "./errors.ts";
 import { type FaultSpec, FaultState, validateFaultSpec } from "./faults.ts";
 import { handle, type HandlerConfig } from "./handler.ts";
+import { RoleSettings } from "./role_settings.ts";
 
 export interface StandInOptions {
   /** Database URL to connect with (as `authenticator`). */
@@ -106,6 +107,7 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
     schema: options.schema ?? "public",
     extraSearchPath: options.extraSearchPath ?? ["extensions"],
     jwtAudience: options.jwtAudience,
+    roleSettings: new RoleSettings(sql),
   };
   const faults = options.faults ? new FaultState() : null;
   let port = 0;

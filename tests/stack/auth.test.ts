@@ -29,6 +29,12 @@ Deno.test("stand-in: authentication and request settings", STACK_TEST, async (t)
       assertEquals(service.current_user, "service_role");
     });
 
+    await t.step("the role's own settings apply (statement_timeout 3s anon, 8s user)", async () => {
+      const anon = await (await h.rpc("t_whoami", {})).json();
+      const user = await (await h.rpc("t_whoami", {}, { token: (await userToken()).token })).json();
+      assertEquals([anon.statement_timeout, user.statement_timeout], ["3s", "8s"]);
+    });
+
     await t.step("a token without role claim runs as anon", async () => {
       const token = await signJwt({ sub: crypto.randomUUID() });
       const me = await (await h.rpc("t_whoami", {}, { token })).json();

@@ -43,7 +43,8 @@ create function public.t_whoami() returns jsonb language sql stable as $$
     'headers', current_setting('request.headers', true)::jsonb,
     'search_path', current_setting('search_path'),
     'isolation', current_setting('transaction_isolation'),
-    'read_only', current_setting('transaction_read_only')
+    'read_only', current_setting('transaction_read_only'),
+    'statement_timeout', current_setting('statement_timeout')
   )
 $$;
 create function public.t_whoami_volatile() returns jsonb language sql volatile as $$
