@@ -49,17 +49,17 @@ const envList = (name: string, fallback: number[]) => {
 };
 const config = {
   quick,
-  apiPort: envNum("BENCH_API_PORT", 56321),
-  dbPort: envNum("BENCH_DB_PORT", 56322),
+  apiPort: envNum("BENCH_API_PORT", 57321),
+  dbPort: envNum("BENCH_DB_PORT", 57322),
   concurrency: envList("BENCH_CONCURRENCY", [1, 16, 64]),
   /** measured seconds per function, workload and concurrency, split over the rounds */
-  seconds: envNum("BENCH_SECONDS", quick ? 1 : 9),
+  seconds: envNum("BENCH_SECONDS", quick ? 0.8 : 9),
   rounds: envNum("BENCH_ROUNDS", quick ? 1 : 3),
   /** warm-up before each measured slice (not recorded) */
-  warmupMs: envNum("BENCH_WARMUP_MS", quick ? 200 : 500),
+  warmupMs: envNum("BENCH_WARMUP_MS", quick ? 150 : 500),
   /** warm-up of every function at the highest concurrency before measuring (connection
    * pools, JIT), not recorded */
-  initialWarmupMs: envNum("BENCH_INITIAL_WARMUP_MS", quick ? 1500 : 4000),
+  initialWarmupMs: envNum("BENCH_INITIAL_WARMUP_MS", quick ? 1000 : 4000),
   locations: 4,
   existingKeys: envNum("BENCH_EXISTING_KEYS", 500),
   freshKeys: envNum("BENCH_FRESH_KEYS", quick ? 4000 : 25000),
@@ -111,7 +111,20 @@ interface StackInfo {
   jwtSecret: string;
 }
 
+/** Fails early, with a clear message, when a port the stack needs is taken. */
+function assertPortFree(port: number, what: string) {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch {
+    throw new Error(
+      `port ${port} (${what}) is in use: stop what uses it or set BENCH_API_PORT / BENCH_DB_PORT`,
+    );
+  }
+}
+
 async function startStackProcess(): Promise<{ info: StackInfo; stop: () => Promise<void> }> {
+  assertPortFree(config.apiPort, "gateway");
+  assertPortFree(config.dbPort, "database");
   const dir = await Deno.makeTempDir({ prefix: "poscart-bench-" });
   const infoFile = `${dir}/stack.json`;
   const logFile = `${dir}/stack.log`;
@@ -167,6 +180,7 @@ async function startStackProcess(): Promise<{ info: StackInfo; stop: () => Promi
     if (exited) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  await pump;
   const tail = (await Deno.readTextFile(logFile).catch(() => "")).split("\n").slice(-40).join("\n");
   await stop();
   throw new Error(`the local stack did not start:\n${tail}`);
@@ -246,6 +260,8 @@ async function main() {
       existing: config.existingKeys,
       fresh: config.freshKeys,
     });
+    // Fresh tables have no statistics yet: give the planner what autovacuum would.
+    await sql`analyze`;
     const anonKey = info.anonKey ?? await demoKey("anon");
     const userJwt = await signJwt({
       sub: crypto.randomUUID(),
@@ -401,6 +417,7 @@ async function main() {
       repeatGets: config.repeatGets,
     };
     await prepareFloor(sql, floorOptions);
+    await sql`analyze`;
     const floor: FloorResult = {
       pgbench: await pgbenchFloor(floorOptions),
       rowsWritten: await rowsWritten(sql, floorOptions),
