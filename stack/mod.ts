@@ -7,7 +7,7 @@ import { functionConfig, SUPABASE_DIR } from "./config.ts";
 import { type RunningFunction, startFunction } from "./functions.ts";
 import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
-import { applyBase, applyMigrations, MIGRATIONS_DIR, startPostgres } from "./postgres.ts";
+import { applyBase, applyMigrations, startPostgres } from "./postgres.ts";
 import { authenticatorUrl, type RunningPostgrest, startPostgrest } from "./postgrest/mod.ts";
 
 export interface StackOptions {
@@ -27,6 +27,8 @@ export interface StackOptions {
   functionLogs?: "stdout" | "file";
   /** Stop everything on SIGINT/SIGTERM, then exit (default true). */
   handleSignals?: boolean;
+  /** The Supabase project directory (config.toml, functions/, migrations/); default ./supabase. */
+  supabaseDir?: string;
 }
 
 /** The stack info file's content. */
@@ -55,6 +57,8 @@ export interface RunningStack {
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const apiPort = options.apiPort ?? 54321;
   const names = options.functions ?? ["cart"];
+  const supabaseDir = options.supabaseDir ?? SUPABASE_DIR;
+  const migrationsDir = `${supabaseDir}/migrations`;
   const stops: (() => Promise<void>)[] = [];
   const workDir = await Deno.makeTempDir({ prefix: "poscart-stack-" });
   stops.push(() => Deno.remove(workDir, { recursive: true }).catch(() => {}));
@@ -86,8 +90,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     let migrations: string[] = [];
     if (options.migrations !== false) {
       try {
-        Deno.statSync(MIGRATIONS_DIR);
-        migrations = await applyMigrations(pg.dbUrl);
+        Deno.statSync(migrationsDir);
+        migrations = await applyMigrations(pg.dbUrl, migrationsDir);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
@@ -106,7 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const gatewayFunctions: Record<string, GatewayFunction> = {};
     const running: RunningFunction[] = [];
     for (const name of names) {
-      const cfg = functionConfig(name);
+      const cfg = functionConfig(name, supabaseDir);
       if (!cfg.enabled) continue;
       try {
         Deno.statSync(cfg.entrypoint);
@@ -117,7 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         name,
         entrypoint: cfg.entrypoint,
         importMap: cfg.importMap,
-        dotenvFile: `${SUPABASE_DIR}/functions/.env`,
+        dotenvFile: `${supabaseDir}/functions/.env`,
         logFile: options.functionLogs === "file" ? `${workDir}/${name}.log` : undefined,
         env: {
           SUPABASE_URL: apiUrl,
@@ -128,7 +132,6 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       });
       stops.push(() => fn.stop());
       running.push(fn);
-      console.log(`function ${name} is listening at ${fn.url} (verify_jwt = ${cfg.verifyJwt})`);
       gatewayFunctions[name] = { url: fn.url, verifyJwt: cfg.verifyJwt };
     }
 
