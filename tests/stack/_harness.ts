@@ -1,18 +1,27 @@
 // Test harness for the stand-in's conformance tests: a small stack of its own (throwaway
 // PostgreSQL on a free port with the Supabase base and tests/stack/fixtures.sql, the
 // PostgREST stand-in with the fault hook, the gateway), independent of any running stack.
+// With POSTGREST_BIN set, the same tests run against the real PostgREST instead (the fault
+// hook tests are then skipped: the hook is a stand-in feature).
 import postgres from "postgres";
 import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
 import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
-import { startStandIn } from "../../stack/postgrest/server.ts";
+import { findPostgrestBinary, startRealPostgrest } from "../../stack/postgrest/real.ts";
+import { type RunningPostgrest, startStandIn } from "../../stack/postgrest/server.ts";
 import { freePort } from "../../stack/wait.ts";
+
+/** The real PostgREST binary the tests run against, when POSTGREST_BIN names one. */
+export const REAL_POSTGREST: string | null = Deno.env.get("POSTGREST_BIN")
+  ? findPostgrestBinary()
+  : null;
 
 export interface Harness {
   dbUrl: string;
   restUrl: string;
-  faultUrl: string;
+  /** null when running against the real PostgREST. */
+  faultUrl: string | null;
   apiUrl: string;
   anonKey: string;
   serviceRoleKey: string;
@@ -43,7 +52,14 @@ export async function withHarness(
   try {
     await applyBase(pg.dbUrl);
     await runSqlFile(pg.dbUrl, FIXTURES);
-    const rest = await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), faults: true });
+    const rest: RunningPostgrest = REAL_POSTGREST
+      ? await startRealPostgrest({
+        bin: REAL_POSTGREST,
+        dbUri: authenticatorUrl(pg.dbUrl),
+        port: freePort(),
+        jwtSecret: LOCAL_JWT_SECRET,
+      })
+      : await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), faults: true });
     stops.push(() => rest.stop());
     const anonKey = await demoKey("anon");
     const serviceRoleKey = await demoKey("service_role");
@@ -59,7 +75,7 @@ export async function withHarness(
     await fn({
       dbUrl: pg.dbUrl,
       restUrl: rest.url,
-      faultUrl: rest.faultUrl!,
+      faultUrl: rest.faultUrl,
       apiUrl: gateway.url,
       anonKey,
       serviceRoleKey,

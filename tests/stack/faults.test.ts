@@ -3,7 +3,7 @@
 // connection arrives as 502. Also the pure FaultState rules.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { FaultState, validateFaultSpec } from "../../stack/postgrest/faults.ts";
-import { STACK_TEST, withHarness } from "./_harness.ts";
+import { REAL_POSTGREST, STACK_TEST, withHarness } from "./_harness.ts";
 
 Deno.test("FaultState: count, duration, validation", () => {
   let now = 1000;
@@ -37,8 +37,9 @@ async function logged(h: { sql: import("postgres").Sql }, id: number): Promise<n
   return row.n;
 }
 
-Deno.test("stand-in fault hook", STACK_TEST, async (t) => {
-  await withHarness(async (h) => {
+Deno.test("stand-in fault hook", { ...STACK_TEST, ignore: REAL_POSTGREST !== null }, async (t) => {
+  await withHarness(async (harness) => {
+    const h = { ...harness, faultUrl: harness.faultUrl! };
     await t.step("status: the next N RPCs get that status and touch nothing", async () => {
       const state = await setFault(h.faultUrl, { mode: "status", status: 503, count: 2 });
       assertEquals([state.mode, state.remaining], ["status", 2]);

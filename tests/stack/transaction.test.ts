@@ -84,6 +84,7 @@ Deno.test("stand-in: transactions and database errors", STACK_TEST, async (t) =>
             message = '{"code":"123","message":"Payment Required","details":"Quota exceeded","hint":"Upgrade"}',
             detail = '{"status":402,"headers":{"X-Powered-By":"Nerd Rage"}}';
         end $$`);
+      await h.sql`notify pgrst, 'reload schema'`;
       const res = await h.rpc("t_payment", {});
       assertEquals([res.status, res.headers.get("x-powered-by"), await res.json()], [
         402,
