@@ -5,6 +5,7 @@
 import { createClient } from "@supabase/supabase-js";
 import {
   adminSql,
+  assert,
   assertEquals,
   assertInvariants,
   call,
@@ -67,10 +68,13 @@ e2eTest("scenario 6: the auth matrix", async () => {
       for (const body of requests) {
         const res = await send(body);
         seen.push(`${label} / ${body.action}: ${res.status}`);
-        assertEquals(
-          res.status,
-          expected,
-          `${label} / ${body.action}: ${JSON.stringify(res.body)}`,
+        // A row named by its id in another store is invisible to the caller (RLS): 404 is
+        // as much a refusal as 403 there, and reveals nothing.
+        const byId = "queue_entry_id" in body || "cart_id" in body;
+        const allowed = expected === 403 && byId ? [403, 404] : [expected];
+        assert(
+          allowed.includes(res.status),
+          `${label} / ${body.action}: ${res.status} ${JSON.stringify(res.body)}`,
         );
       }
     }

@@ -28,13 +28,19 @@ async function cartStats(sql: Sql) {
   return row as { ins: number; upd: number; hot: number };
 }
 
-/** Waits until other backends have flushed their table statistics (they do within ~1 s). */
+/**
+ * Waits until the other backends (the PostgREST pool) have flushed their table statistics.
+ * A busy backend flushes at most once a second and, once idle, after up to 10 s, so the
+ * figures are read only once they have not moved for 11 s.
+ */
 async function settledStats(sql: Sql) {
   let last = await cartStats(sql);
-  for (let i = 0; i < 20; i++) {
-    await sleep(1100);
+  let stableSince = performance.now();
+  const deadline = performance.now() + 40_000;
+  while (performance.now() - stableSince < 11_000 && performance.now() < deadline) {
+    await sleep(1000);
     const now = await cartStats(sql);
-    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    if (JSON.stringify(now) !== JSON.stringify(last)) stableSince = performance.now();
     last = now;
   }
   return last;
