@@ -37,7 +37,11 @@ function json(status: number, value: unknown, extra: Record<string, string> = {}
 }
 
 /** Forwards `req` to `target`, streaming both bodies; failures become Kong's 502. */
-async function proxy(req: Request, target: string): Promise<Response> {
+async function proxy(
+  req: Request,
+  target: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
   const headers = new Headers(req.headers);
   for (const h of HOP_BY_HOP) headers.delete(h);
   let upstream: Response;
@@ -53,6 +57,7 @@ async function proxy(req: Request, target: string): Promise<Response> {
   }
   const out = new Headers(upstream.headers);
   for (const h of HOP_BY_HOP) out.delete(h);
+  for (const [k, v] of Object.entries(extraHeaders)) out.set(k, v);
   // fetch has already decoded the body, so its length and encoding no longer apply.
   if (out.has("content-encoding")) {
     out.delete("content-encoding");
@@ -72,7 +77,10 @@ function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | R
   if (!key) return json(401, { message: "No API key found in request" });
   if (!cfg.apiKeys.includes(key)) return json(401, { message: "Invalid API key" });
   const path = url.pathname.slice("/rest/v1".length) || "/";
-  return proxy(req, `${cfg.postgrestUrl}${path}${url.search}`);
+  // Kong's cors plugin marks every answer as readable from any origin.
+  return proxy(req, `${cfg.postgrestUrl}${path}${url.search}`, {
+    "Access-Control-Allow-Origin": "*",
+  });
 }
 
 /** `/functions/v1/<name>/...`: the edge runtime's verify_jwt, then the function. */

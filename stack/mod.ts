@@ -64,7 +64,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   stops.push(() => Deno.remove(workDir, { recursive: true }).catch(() => {}));
   let stopping: Promise<void> | null = null;
   const onSignal = () => {
-    stop().finally(() => Deno.exit(130));
+    console.log("\nstopping the local stack ...");
+    stop().finally(() => Deno.exit(0));
   };
   const stop = () => {
     if (!stopping) {

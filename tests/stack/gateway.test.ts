@@ -63,6 +63,14 @@ Deno.test("gateway", STACK_TEST, async (t) => {
         assertEquals([wrong.status, await wrong.json()], [401, { message: "Invalid API key" }]);
         const ok = await rest({ apikey: h.anonKey });
         assertEquals([ok.status, await ok.json()], [200, 42]);
+        assertEquals(ok.headers.get("access-control-allow-origin"), "*");
+        const preflight = await fetch(`${h.apiUrl}/rest/v1/rpc/t_int`, { method: "OPTIONS" });
+        assertEquals(preflight.status, 200);
+        assertEquals(
+          preflight.headers.get("access-control-allow-headers")?.includes("apikey"),
+          true,
+        );
+        await preflight.body?.cancel();
         const service = await rest({
           apikey: h.serviceRoleKey,
           Authorization: `Bearer ${h.serviceRoleKey}`,
