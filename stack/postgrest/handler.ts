@@ -3,7 +3,7 @@
 // transaction per request connected as `authenticator` with the request settings applied by
 // `set_config(..., true)`, READ ONLY for STABLE/IMMUTABLE functions and GET, then the
 // response shaped by return type, or the PostgREST error. Does database I/O.
-import type postgres from "postgres";
+import postgres from "postgres";
 import { type Claims, verifyJwt } from "../jwt.ts";
 import { buildCall } from "./call.ts";
 import { chooseFunction, loadRoutines, type RoutineInfo } from "./catalog.ts";
@@ -91,21 +91,15 @@ function notFound(schema: string, name: string, keys: string[]): ApiError {
 
 /** A database or connection failure as PostgREST reports it. */
 export function fromThrown(e: unknown, anon: boolean): ApiError {
-  const err = e as { code?: unknown; message?: string; detail?: string; hint?: string };
-  const isPgError = (e as Error)?.constructor?.name === "PostgresError" ||
-    (typeof err.code === "string" && /^[0-9A-Z]{5}$/.test(err.code));
-  if (isPgError && typeof err.code === "string") {
-    return fromDbError({
-      code: err.code,
-      message: err.message ?? "",
-      detail: err.detail,
-      hint: err.hint,
-    }, anon);
+  // Only errors the server sent carry a SQLSTATE; client-side ones (EPIPE, ECONNREFUSED,
+  // CONNECTION_CLOSED) have look-alike codes and mean the connection is gone.
+  if (e instanceof postgres.PostgresError) {
+    return fromDbError({ code: e.code, message: e.message, detail: e.detail, hint: e.hint }, anon);
   }
   return pgrstError(
     "PGRST001",
     "Database client error. Retrying the connection.",
-    String(err?.message ?? e),
+    String((e as Error)?.message ?? e),
   );
 }
 

@@ -7,6 +7,8 @@ import {
   httpStatusForSqlState,
   pgrstError,
 } from "../../stack/postgrest/errors.ts";
+import { fromThrown } from "../../stack/postgrest/handler.ts";
+import postgres from "postgres";
 
 Deno.test("SQLSTATE -> HTTP status, first match wins", () => {
   const cases: [string, number, string?, boolean?][] = [
@@ -140,4 +142,14 @@ Deno.test("error responses carry Proxy-Status, and WWW-Authenticate on every 401
   assertEquals([conflict.status, conflict.headers.get("www-authenticate")], [409, null]);
   assertEquals(conflict.headers.get("content-type"), "application/json; charset=utf-8");
   await conflict.body?.cancel();
+});
+
+Deno.test("client-side connection errors are 503 PGRST001, even with a 5-letter code", () => {
+  const epipe = Object.assign(new Error("This socket has been ended by the other party"), {
+    code: "EPIPE",
+  });
+  const mapped = fromThrown(epipe, false);
+  assertEquals([mapped.status, mapped.body.code], [503, "PGRST001"]);
+  const serverSent = new postgres.PostgresError({ code: "23505", message: "dup" } as never);
+  assertEquals(fromThrown(serverSent, false).status, 409);
 });
