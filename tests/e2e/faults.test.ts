@@ -25,8 +25,11 @@ import {
 import type { SupabaseClient } from "@supabase/supabase-js";
 
 const CLIENTS = 16;
-/** A call without an answer after this long counts as a hang. */
-const BUDGET_MS = 20_000;
+/**
+ * A call without an answer after this long counts as a hang: twice the function's default
+ * retry budget (CART_RETRY_BUDGET_MS, 5 s), so a caller always hears back in bounded time.
+ */
+const BUDGET_MS = 10_000;
 
 async function fault(spec: Record<string, unknown>) {
   const url = stackInfo().faultUrl;
