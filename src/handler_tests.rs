@@ -8,6 +8,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const L: &str = "11111111-1111-4111-8111-111111111111";
 const C: &str = "22222222-2222-4222-8222-222222222222";

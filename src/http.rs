@@ -99,6 +99,8 @@ fn base_headers(request_id: &str) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use crate::error::FieldError;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn body(r: &HttpResponse) -> Value {
         serde_json::from_str(&r.body).unwrap()

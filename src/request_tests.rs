@@ -2,6 +2,8 @@
 
 use super::*;
 use serde_json::json;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const L: &str = "11111111-1111-4111-8111-111111111111";
 const C: &str = "22222222-2222-4222-8222-222222222222";

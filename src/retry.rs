@@ -88,6 +88,8 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn network_errors_and_gateway_statuses_are_retried() {

@@ -2,6 +2,8 @@
 
 use super::*;
 use serde_json::json;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn reply(status: u16, body: Value) -> Result<RpcReply, TransportError> {
     Ok(RpcReply {
