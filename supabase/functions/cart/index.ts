@@ -5,11 +5,7 @@
 import { corsHeaders } from "../_shared/cors.ts";
 import { CartFunction, initSync, misconfiguredResponse } from "./pkg/poscart.js";
 
-initSync({
-  module: await Deno.readFile(
-    new URL("./pkg/poscart_bg.wasm", import.meta.url),
-  ),
-});
+initSync({ module: await Deno.readFile(new URL("./pkg/poscart_bg.wasm", import.meta.url)) });
 
 let cart: CartFunction | undefined;
 try {
@@ -17,33 +13,23 @@ try {
 } catch (error) {
   // Every request then answers 500 `server_misconfigured`; the reason is logged once here.
   console.error(
-    JSON.stringify({
-      level: "error",
-      msg: "server_misconfigured",
-      detail: `${error}`,
-    }),
+    JSON.stringify({ level: "error", msg: "server_misconfigured", detail: `${error}` }),
   );
 }
 
 function withCors(response: Response): Response {
-  for (const [name, value] of Object.entries(corsHeaders)) {
-    response.headers.set(name, value);
-  }
+  for (const [name, value] of Object.entries(corsHeaders)) response.headers.set(name, value);
   return response;
 }
 
 // Only a trap inside the wasm can reject; answer it as JSON like every other error.
 const internalError = () =>
-  Response.json({
-    error: { code: "internal_error", message: "An internal error occurred." },
-  }, {
+  Response.json({ error: { code: "internal_error", message: "An internal error occurred." } }, {
     status: 500,
   });
 
 Deno.serve(async (request: Request): Promise<Response> => {
-  if (request.method === "OPTIONS") {
-    return new Response("ok", { headers: corsHeaders });
-  }
+  if (request.method === "OPTIONS") return new Response("ok", { headers: corsHeaders });
   if (!cart) return withCors(misconfiguredResponse());
   return withCors(await cart.handle(request).catch(internalError));
 });
