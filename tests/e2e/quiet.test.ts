@@ -46,7 +46,16 @@ async function settledStats(sql: Sql) {
   return last;
 }
 
+/**
+ * The slot's pending change records. The throwaway cluster commits asynchronously and the
+ * decoder reads only flushed WAL, so a synchronous commit of an empty transaction (which
+ * decodes to nothing with skip-empty-xacts) first flushes every earlier commit.
+ */
 async function changes(sql: Sql, slot: string) {
+  await sql.begin(async (tx) => {
+    await tx`set local synchronous_commit = on`;
+    await tx`select txid_current()`;
+  });
   const rows = await sql<{ data: string }[]>`
     select data from pg_logical_slot_get_changes(${slot}, null, null,
       'skip-empty-xacts', '1', 'include-xids', '0')`;
