@@ -11,8 +11,12 @@ import { type ApiError, errorResponse, fromDbError, pgrstError } from "./errors.
 import type { RoleSettings } from "./role_settings.ts";
 
 export interface HandlerConfig {
-  /** Pool connected as `authenticator`. */
+  /** Pool connected as `authenticator` (the server may replace it after a client fault). */
   sql: postgres.Sql;
+  /** Database work of one request that takes longer fails with 504 PGRST003. */
+  requestTimeoutMs: number;
+  /** Told when a request lost its connection (the server then replaces pool `sql`). */
+  connectionLost(sql: postgres.Sql): void;
   jwtSecret: string;
   anonRole: string;
   /** The exposed schema (db-schemas). */
@@ -89,11 +93,32 @@ function notFound(schema: string, name: string, keys: string[]): ApiError {
   );
 }
 
+/** Raised when a request's database work outlives `requestTimeoutMs`. */
+class DeadlineError extends Error {}
+
+/** `work`, or a DeadlineError after `ms` milliseconds. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** A database or connection failure as PostgREST reports it. */
 export function fromThrown(e: unknown, anon: boolean): ApiError {
+  if (e instanceof DeadlineError) {
+    return pgrstError(
+      "PGRST003",
+      "Timed out acquiring connection from connection pool.",
+      e.message,
+    );
+  }
   // Only errors the server sent carry a SQLSTATE; client-side ones (EPIPE, ECONNREFUSED,
   // CONNECTION_CLOSED) have look-alike codes and mean the connection is gone.
-  if (e instanceof postgres.PostgresError) {
+  // 57P03 (cannot connect now: starting up, shutting down) only ever refuses a new
+  // connection; PostgREST sees it while acquiring one, as a connection error (503).
+  if (e instanceof postgres.PostgresError && e.code !== "57P03") {
     return fromDbError({ code: e.code, message: e.message, detail: e.detail, hint: e.hint }, anon);
   }
   return pgrstError(
@@ -141,11 +166,20 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
     ? Object.keys(args)
     : [];
 
+  const sql = cfg.sql;
+  const failed = (e: unknown): Response => {
+    const err = fromThrown(e, auth.anon);
+    if (err.status === 503 || err.body.code === "PGRST003") cfg.connectionLost(sql);
+    return errorResponse(err);
+  };
   let routines: RoutineInfo[];
   try {
-    routines = await loadRoutines(cfg.sql, cfg.schema, name);
+    routines = await withDeadline(
+      loadRoutines(sql, cfg.schema, name),
+      cfg.requestTimeoutMs,
+    );
   } catch (e) {
-    return errorResponse(fromThrown(e, auth.anon));
+    return failed(e);
   }
   const choice = chooseFunction(routines, keys);
   if (!choice.ok) {
@@ -176,7 +210,9 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
   try {
     const settings: [string, string][] = [
       ["search_path", searchPath],
-      ...Object.entries(await cfg.roleSettings.of(auth.role)),
+      ...Object.entries(
+        await withDeadline(cfg.roleSettings.of(auth.role), cfg.requestTimeoutMs),
+      ),
       ["role", auth.role],
       ["request.jwt.claims", JSON.stringify(auth.claims)],
       ["request.method", req.method],
@@ -186,14 +222,15 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
     const setText = "select " +
       settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ");
     const mode = `isolation level read committed ${readOnly ? "read only" : "read write"}`;
-    row = await cfg.sql.begin(mode, async (tx) => {
+    const transaction = sql.begin(mode, async (tx) => {
       await tx.unsafe(setText, settings.flat(), { prepare: false });
       const params = call.takesBody ? [JSON.stringify(args)] : [];
       const rows = await tx.unsafe(call.text, params, { prepare: false });
       return rows[0] as unknown as { body: string | null; n: string | number };
-    }) as unknown as { body: string | null; n: string | number };
+    }) as unknown as Promise<{ body: string | null; n: string | number }>;
+    row = await withDeadline(transaction, cfg.requestTimeoutMs);
   } catch (e) {
-    return errorResponse(fromThrown(e, auth.anon));
+    return failed(e);
   }
   return shapeResponse(req, call.isVoid, call.returnsSet, row);
 }

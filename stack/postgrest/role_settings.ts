@@ -25,12 +25,12 @@ export class RoleSettings {
   #cache: Map<string, Record<string, string>> | null = null;
   #loadedAt = 0;
 
-  constructor(private readonly sql: postgres.Sql, private readonly ttlMs = 5000) {}
+  constructor(private readonly sql: () => postgres.Sql, private readonly ttlMs = 5000) {}
 
   /** The settings of `role` (database-specific ones override global ones). */
   async of(role: string): Promise<Record<string, string>> {
     if (!this.#cache || Date.now() - this.#loadedAt > this.ttlMs) {
-      const rows = await this.sql.unsafe(QUERY, [], { prepare: false });
+      const rows = await this.sql().unsafe(QUERY, [], { prepare: false });
       const cache = new Map<string, Record<string, string>>();
       for (const row of rows as unknown as { role: string; settings: string[] }[]) {
         cache.set(row.role, { ...cache.get(row.role), ...parseSetconfig(row.settings) });

@@ -25,6 +25,8 @@ export interface StandInOptions {
   faults?: boolean;
   /** Connection pool size. */
   poolSize?: number;
+  /** Database work of one request that takes longer is answered 504 PGRST003 (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningPostgrest {
@@ -93,22 +95,43 @@ async function faultEndpoint(req: Request, faults: FaultState): Promise<Response
 
 /** Starts the stand-in; `stop()` closes the server and the database pool. */
 export async function startStandIn(options: StandInOptions): Promise<RunningPostgrest> {
-  const sql = postgres(options.dbUri, {
-    max: options.poolSize ?? 10,
-    idle_timeout: 30,
-    connect_timeout: 5,
-    onnotice: () => {},
-    connection: { application_name: "postgrest-stand-in" },
-  });
+  const makePool = () =>
+    postgres(options.dbUri, {
+      max: options.poolSize ?? 10,
+      idle_timeout: 30,
+      connect_timeout: 5,
+      onnotice: () => {},
+      connection: { application_name: "postgrest-stand-in" },
+    });
   const cfg: HandlerConfig = {
-    sql,
+    sql: makePool(),
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     jwtSecret: options.jwtSecret ?? LOCAL_JWT_SECRET,
     anonRole: options.anonRole ?? "anon",
     schema: options.schema ?? "public",
     extraSearchPath: options.extraSearchPath ?? ["extensions"],
     jwtAudience: options.jwtAudience,
-    roleSettings: new RoleSettings(sql),
+    roleSettings: new RoleSettings(() => cfg.sql),
+    connectionLost: (lost) => replacePool(lost, "a request lost its database connection"),
   };
+  // After the database closes connections (restart, crash), postgres.js can leave a pooled
+  // connection that never sends again; a fresh pool is the reliable way back. Queries still
+  // queued on the old pool fail within a second (503) instead of hanging.
+  function replacePool(lost: postgres.Sql, why: string) {
+    if (lost !== cfg.sql) return;
+    console.warn(`postgrest stand-in: ${why}; opening a new connection pool`);
+    cfg.sql = makePool();
+    lost.end({ timeout: 1 }).catch(() => {});
+  }
+  // postgres.js can also throw from a timer when the server closes a connection while a
+  // write is queued (seen under load during `pg_ctl restart`). Such an error must not take
+  // the whole stack down: swallow it and replace the pool.
+  const onUncaught = (event: ErrorEvent) => {
+    if (!/postgres[/@].*connection\.js/.test(String(event.error?.stack))) return;
+    event.preventDefault();
+    replacePool(cfg.sql, `database client fault (${event.error?.message})`);
+  };
+  globalThis.addEventListener("error", onUncaught);
   const faults = options.faults ? new FaultState() : null;
   let port = 0;
 
@@ -166,7 +189,8 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
         server.close(() => resolve());
         server.closeAllConnections?.();
       });
-      await sql.end({ timeout: 2 });
+      globalThis.removeEventListener("error", onUncaught);
+      await cfg.sql.end({ timeout: 2 });
     },
   };
 }

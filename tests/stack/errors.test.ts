@@ -152,4 +152,11 @@ Deno.test("client-side connection errors are 503 PGRST001, even with a 5-letter 
   assertEquals([mapped.status, mapped.body.code], [503, "PGRST001"]);
   const serverSent = new postgres.PostgresError({ code: "23505", message: "dup" } as never);
   assertEquals(fromThrown(serverSent, false).status, 409);
+  const startingUp = new postgres.PostgresError(
+    { code: "57P03", message: "the database system is starting up" } as never,
+  );
+  assertEquals(
+    [fromThrown(startingUp, false).status, fromThrown(startingUp, false).body.code],
+    [503, "PGRST001"],
+  );
 });

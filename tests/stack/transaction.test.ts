@@ -98,6 +98,37 @@ Deno.test("stand-in: transactions and database errors", STACK_TEST, async (t) =>
       ]);
     });
 
+    await t.step(
+      "under concurrent load a restart gives only 200s and 503s, then 200s",
+      async () => {
+        let running = true;
+        const statuses: Record<string, number> = {};
+        const lane = async (lane: number) => {
+          for (let i = 0; running; i++) {
+            const res = await h.rpc("t_insert", { p_id: 100_000 + lane * 10_000 + i }, {
+              token: h.serviceRoleKey,
+            }).catch(() => null);
+            const body = res ? await res.json().catch(() => null) : null;
+            const key = res ? `${res.status}` : "no answer";
+            statuses[key] = (statuses[key] ?? 0) + 1;
+            if (res && res.status !== 200 && res.status !== 503) {
+              statuses[`${res.status} ${body?.code} ${body?.message}`] = 1;
+            }
+          }
+        };
+        const lanes = Array.from({ length: 12 }, (_, i) => lane(i));
+        await new Promise((r) => setTimeout(r, 300));
+        await h.restartDb();
+        await new Promise((r) => setTimeout(r, 700));
+        running = false;
+        await Promise.all(lanes);
+        const unexpected = Object.keys(statuses).filter((k) => k !== "200" && k !== "503");
+        assertEquals(unexpected, [], JSON.stringify(statuses));
+        const after = await h.rpc("t_int", {});
+        assertEquals([after.status, await after.json()], [200, 42]);
+      },
+    );
+
     await t.step("the stand-in survives pg_ctl restart -m fast", async () => {
       assertEquals((await h.rpc("t_int", {})).status, 200);
       await h.restartDb();
