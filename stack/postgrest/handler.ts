@@ -169,7 +169,7 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
   const sql = cfg.sql;
   const failed = (e: unknown): Response => {
     const err = fromThrown(e, auth.anon);
-    if (err.status === 503 || err.body.code === "PGRST003") cfg.connectionLost(sql);
+    if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(sql);
     return errorResponse(err);
   };
   let routines: RoutineInfo[];
