@@ -108,7 +108,9 @@ impl<P: Port> Handler<P> {
     ) -> Result<Value, AppError> {
         loop {
             trace.attempts += 1;
-            let result = self.port.call_rpc(call).await;
+            let spent = elapsed(started, self.port.now_ms());
+            let timeout_ms = self.policy.budget_ms.saturating_sub(spent).max(1);
+            let result = self.port.call_rpc(call, timeout_ms).await;
             let (status, code, detail) = match classify(&result) {
                 Outcome::Success(value) => return Ok(value),
                 Outcome::Failed(error) => return Err(error),

@@ -31,6 +31,7 @@ struct FakePort {
     replies: RefCell<VecDeque<Result<RpcReply, TransportError>>>,
     calls: RefCell<Vec<RpcCall>>,
     sleeps: RefCell<Vec<u64>>,
+    timeouts: RefCell<Vec<u64>>,
     warnings: RefCell<Vec<String>>,
     clock: Cell<f64>,
     jitter: f64,
@@ -42,6 +43,7 @@ impl FakePort {
             replies: RefCell::new(replies.into()),
             calls: RefCell::default(),
             sleeps: RefCell::default(),
+            timeouts: RefCell::default(),
             warnings: RefCell::default(),
             clock: Cell::new(1_000_000.0),
             jitter: 0.5,
@@ -50,8 +52,9 @@ impl FakePort {
 }
 
 impl Port for &FakePort {
-    async fn call_rpc(&self, call: &RpcCall) -> Result<RpcReply, TransportError> {
+    async fn call_rpc(&self, call: &RpcCall, timeout_ms: u64) -> Result<RpcReply, TransportError> {
         self.calls.borrow_mut().push(call.clone());
+        self.timeouts.borrow_mut().push(timeout_ms);
         self.clock.set(self.clock.get() + 3.0);
         self.replies
             .borrow_mut()
@@ -263,6 +266,8 @@ fn transient_failures_are_retried_then_succeed() {
         )
     );
     assert_eq!(port.calls.borrow().len(), 3, "same call each time");
+    // Each attempt may use what is left of the 5 s budget: 3 ms per call, then the waits.
+    assert_eq!(*port.timeouts.borrow(), [5_000, 4_972, 4_919]);
 }
 
 #[test]
@@ -293,6 +298,21 @@ fn the_budget_stops_retries_early() {
         h.log.attempts, 2,
         "200 ms then a 400 ms wait would pass 500 ms"
     );
+}
+
+#[test]
+fn an_attempt_that_times_out_ends_the_request_with_503() {
+    let timeout = Err(TransportError("no answer within 5000 ms".into()));
+    let port = FakePort::new(vec![timeout]);
+    let policy = RetryPolicy {
+        budget_ms: 3,
+        ..RetryPolicy::default()
+    };
+    let h = block_on(Handler::new(&port, policy).handle(&request(get_body())));
+    assert_eq!(h.response.status, 503);
+    assert_eq!(*port.timeouts.borrow(), [3]);
+    assert_eq!(h.log.attempts, 1, "no budget left for another attempt");
+    assert_eq!(h.log.detail.as_deref(), Some("no answer within 5000 ms"));
 }
 
 #[test]

@@ -8,8 +8,9 @@ use crate::rpc::{RpcCall, RpcReply, TransportError};
 /// What the handler needs from the outside world.
 #[allow(async_fn_in_trait)] // single-threaded wasm runtime: no Send bound wanted
 pub trait Port {
-    /// Performs one RPC attempt. `Err` only when no HTTP answer arrived.
-    async fn call_rpc(&self, call: &RpcCall) -> Result<RpcReply, TransportError>;
+    /// Performs one RPC attempt. `Err` when no HTTP answer arrived, or none within
+    /// `timeout_ms` (the rest of the request's retry budget).
+    async fn call_rpc(&self, call: &RpcCall, timeout_ms: u64) -> Result<RpcReply, TransportError>;
     /// Waits `ms` milliseconds.
     async fn sleep(&self, ms: u64);
     /// Milliseconds since the Unix epoch.

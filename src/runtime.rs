@@ -6,6 +6,9 @@
 use crate::port::Port;
 use crate::postgrest::PostgrestRpc;
 use crate::rpc::{RpcCall, RpcReply, TransportError};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,16 +29,27 @@ impl JsPort {
 }
 
 impl Port for JsPort {
-    async fn call_rpc(&self, call: &RpcCall) -> Result<RpcReply, TransportError> {
-        self.rpc.call(call).await
+    async fn call_rpc(&self, call: &RpcCall, timeout_ms: u64) -> Result<RpcReply, TransportError> {
+        // fetch through reqwest has no timeout on wasm: race the call against a timer. A lost
+        // race leaves the fetch to finish unobserved.
+        let mut rpc = pin!(self.rpc.call(call));
+        let mut timer = pin!(sleep_ms(timeout_ms));
+        poll_fn(|cx| {
+            if let Poll::Ready(result) = rpc.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            match timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(TransportError(format!(
+                    "no answer within {timeout_ms} ms"
+                )))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 
     async fn sleep(&self, ms: u64) {
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            set_timeout(&resolve, ms as f64);
-        });
-        // A timer promise only resolves.
-        let _ = JsFuture::from(promise).await;
+        sleep_ms(ms).await
     }
 
     fn now_ms(&self) -> f64 {
@@ -53,4 +67,13 @@ impl Port for JsPort {
     fn warn(&self, line: &str) {
         web_sys::console::warn_1(&JsValue::from_str(line));
     }
+}
+
+/// Resolves after `ms` milliseconds (global `setTimeout`).
+async fn sleep_ms(ms: u64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        set_timeout(&resolve, ms as f64);
+    });
+    // A timer promise only resolves.
+    let _ = JsFuture::from(promise).await;
 }
