@@ -144,18 +144,23 @@ e2eTest(
         const random = seededRandom(lane + 1);
         while (running) {
           const r = random();
-          const body: Record<string, unknown> = r < 0.4
-            ? { action: "get", customer_id: fx.customerIds[Math.floor(random() * 4)] }
-            : r < 0.55
+          const customer_id = fx.customerIds[Math.floor(random() * 4)];
+          // Removals make later add_to_queue calls create new entries, so many distinct
+          // entries are acknowledged over the run.
+          const body: Record<string, unknown> = r < 0.35
+            ? { action: "get", customer_id }
+            : r < 0.5
             ? { action: "get", device_id: devices[Math.floor(random() * 2)] }
-            : { action: "add_to_queue", customer_id: fx.customerIds[Math.floor(random() * 4)] };
+            : r < 0.65
+            ? { action: "remove_from_queue", customer_id }
+            : { action: "add_to_queue", customer_id };
           body.location_id = fx.locationId;
           const at = phase;
           const res = await call(client, body, { timeoutMs: BUDGET_MS });
           outcomes.push({ ...res, phase: at, action: body.action as string });
           if (res.status === 200) {
             if (res.body.queue_entry) acknowledgedEntries.add(res.body.queue_entry.id);
-            acknowledgedCarts.add(res.body.cart.id);
+            if (res.body.cart) acknowledgedCarts.add(res.body.cart.id);
           } else if (res.status === 503) {
             const wait = Number(res.headers.get("retry-after") ?? "1");
             await sleep(Math.min(wait, 2) * 1000 * random());
@@ -208,7 +213,12 @@ e2eTest(
           lines.join("\n"),
       );
 
-      const bad = outcomes.filter((o) => o.status !== 200 && o.status !== 503);
+      // A removal when the customer has no open entry is a business answer, not a failure.
+      const answered = (o: Outcome) =>
+        o.status === 200 ||
+        (o.action === "remove_from_queue" && o.status === 404 &&
+          o.body?.error?.code === "queue_entry_not_found");
+      const bad = outcomes.filter((o) => !answered(o) && o.status !== 503);
       for (const o of bad.slice(0, 10)) {
         console.log(
           `  unexpected: ${o.phase} ${o.action} ${o.status} ${
@@ -221,8 +231,9 @@ e2eTest(
       assertEquals(without.length, 0, "every 503 carries Retry-After");
       const after = outcomes.slice(afterStart).filter((o) => o.phase === "after");
       assert(after.length > 0, "calls were made after the outage");
-      assertEquals(statusCounts(after), { "200": after.length }, "every call succeeds afterwards");
+      assertEquals(after.filter((o) => !answered(o)).length, 0, "every call succeeds afterwards");
       assert(outcomes.some((o) => o.status === 503), "the outage was visible to callers");
+      assert(acknowledgedEntries.size > 8, "entries were created again and again over the run");
 
       // The database after the restart: invariants, and nothing acknowledged was lost.
       await sql.end().catch(() => {});

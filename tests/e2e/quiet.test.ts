@@ -48,14 +48,17 @@ async function settledStats(sql: Sql) {
 
 /**
  * The slot's pending change records. The throwaway cluster commits asynchronously and the
- * decoder reads only flushed WAL, so a synchronous commit of an empty transaction (which
- * decodes to nothing with skip-empty-xacts) first flushes every earlier commit.
+ * decoder reads only flushed WAL, so first wait until the WAL written so far is flushed (the
+ * WAL writer does so within a few hundred milliseconds).
  */
 async function changes(sql: Sql, slot: string) {
-  await sql.begin(async (tx) => {
-    await tx`set local synchronous_commit = on`;
-    await tx`select txid_current()`;
-  });
+  const [{ target }] = await sql`select pg_current_wal_insert_lsn()::text as target`;
+  for (let i = 0; i < 100; i++) {
+    const [{ flushed }] = await sql`
+      select pg_current_wal_flush_lsn() >= ${target}::pg_lsn as flushed`;
+    if (flushed) break;
+    await sleep(50);
+  }
   const rows = await sql<{ data: string }[]>`
     select data from pg_logical_slot_get_changes(${slot}, null, null,
       'skip-empty-xacts', '1', 'include-xids', '0')`;
