@@ -327,3 +327,24 @@ fn query_strings_are_decoded() {
     assert!(parse_query("http://x/cart").is_empty());
     assert_eq!(parse_query("http://x/?%")[0].0, "%");
 }
+
+#[test]
+fn entry_and_cart_ids_must_be_uuids() {
+    let r = parse_command(&post(json!({"action": "call", "queue_entry_id": "42",
+        "customer_id": C, "location_id": L, "store_id": "s"})));
+    assert_eq!(
+        fields_of(r),
+        [
+            ("queue_entry_id", "must be a UUID".to_string()),
+            ("store_id", "must be a UUID".to_string())
+        ]
+    );
+    let r = parse_command(&post(
+        json!({"action": "complete_cart", "cartId": format!("{{{C}}}")}),
+    ));
+    assert_eq!(fields_of(r), [("cart_id", "must be a UUID".to_string())]);
+    let r = parse_command(&post(
+        json!({"action": "list_queue", "location_id": L, "storeId": 5}),
+    ));
+    assert_eq!(fields_of(r), [("store_id", "must be a string".to_string())]);
+}
