@@ -97,7 +97,7 @@ export async function loadRoutines(
   schema: string,
   name: string,
 ): Promise<RoutineInfo[]> {
-  const rows = await sql.unsafe(CATALOG_QUERY, [schema, name], { prepare: false });
+  const rows = await sql.unsafe(CATALOG_QUERY, [schema, name], { prepare: true });
   return (rows as unknown as CatalogRow[]).map(toRoutine);
 }
 

@@ -223,9 +223,13 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
       settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ");
     const mode = `isolation level read committed ${readOnly ? "read only" : "read write"}`;
     const transaction = sql.begin(mode, async (tx) => {
-      await tx.unsafe(setText, settings.flat(), { prepare: false });
+      // Prepared (the texts repeat) and pipelined: both go out before the first answer. If
+      // the settings fail, the call fails with 25P02 and the settings' error is reported.
       const params = call.takesBody ? [JSON.stringify(args)] : [];
-      const rows = await tx.unsafe(call.text, params, { prepare: false });
+      const [, rows] = await Promise.all([
+        tx.unsafe(setText, settings.flat(), { prepare: true }),
+        tx.unsafe(call.text, params, { prepare: true }),
+      ]);
       return rows[0] as unknown as { body: string | null; n: string | number };
     }) as unknown as Promise<{ body: string | null; n: string | number }>;
     row = await withDeadline(transaction, cfg.requestTimeoutMs);
