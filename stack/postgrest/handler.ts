@@ -160,6 +160,17 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
     return errorResponse(pgrstError("PGRST101", `Cannot use the ${req.method} method on RPC`));
   }
 
+  // Content-Profile (POST) / Accept-Profile (GET) choose the schema; only one is exposed.
+  const profile = req.headers.get(req.method === "POST" ? "content-profile" : "accept-profile");
+  if (profile !== null && profile !== cfg.schema) {
+    return errorResponse(pgrstError(
+      "PGRST106",
+      `Invalid schema: ${profile}`,
+      null,
+      `Only the following schemas are exposed: ${cfg.schema}`,
+    ));
+  }
+
   const args = await readArgs(req, url);
   if (isApiError(args)) return errorResponse(args);
   const keys = typeof args === "object" && args !== null && !Array.isArray(args)

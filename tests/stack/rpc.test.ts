@@ -110,6 +110,19 @@ Deno.test("stand-in: RPC calls", STACK_TEST, async (t) => {
       }
     });
 
+    await t.step("Content-Profile public is accepted, another schema -> 406 PGRST106", async () => {
+      const ok = await h.rpc("t_int", {}, { headers: { "Content-Profile": "public" } });
+      assertEquals(await result(ok), { status: 200, body: 42 });
+      const other = await result(
+        await h.rpc("t_int", {}, { headers: { "Content-Profile": "private" } }),
+      );
+      assertEquals([other.status, other.body.code], [406, "PGRST106"]);
+      const viaGet = await fetch(`${h.restUrl}/rpc/t_int`, {
+        headers: { "Accept-Profile": "auth" },
+      });
+      assertEquals((await result(viaGet)).status, 406);
+    });
+
     await t.step("invalid JSON body -> 400 PGRST102", async () => {
       const r = await result(await h.rpc("t_echo", undefined, { raw: "{not json" }));
       assertEquals([r.status, r.body.code, r.body.message], [
