@@ -74,8 +74,9 @@ async function proxy(
 function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
   if (req.method === "OPTIONS") return new Response(null, { status: 200, headers: CORS_HEADERS });
   const key = req.headers.get("apikey") ?? url.searchParams.get("apikey");
-  if (!key) return json(401, { message: "No API key found in request" });
-  if (!cfg.apiKeys.includes(key)) return json(401, { message: "Invalid API key" });
+  const challenge = { "WWW-Authenticate": 'Key realm="kong"' };
+  if (!key) return json(401, { message: "No API key found in request" }, challenge);
+  if (!cfg.apiKeys.includes(key)) return json(401, { message: "Invalid API key" }, challenge);
   const path = url.pathname.slice("/rest/v1".length) || "/";
   // Kong's cors plugin marks every answer as readable from any origin.
   return proxy(req, `${cfg.postgrestUrl}${path}${url.search}`, {

@@ -59,6 +59,7 @@ Deno.test("gateway", STACK_TEST, async (t) => {
         assertEquals([missing.status, await missing.json()], [401, {
           message: "No API key found in request",
         }]);
+        assertEquals(missing.headers.get("www-authenticate"), 'Key realm="kong"');
         const wrong = await rest({ apikey: await foreignToken() });
         assertEquals([wrong.status, await wrong.json()], [401, { message: "Invalid API key" }]);
         const ok = await rest({ apikey: h.anonKey });
