@@ -80,7 +80,8 @@ function describe(r: RoutineInfo): string {
   return `${r.schema}.${r.name}(${r.params.map((p) => `${p.name} => ${p.type}`).join(", ")})`;
 }
 
-function notFound(schema: string, name: string, keys: string[]): ApiError {
+function notFound(schema: string, name: string, argNames: string[]): ApiError {
+  const keys = [...argNames].sort(); // PostgREST lists the names as a sorted set
   const qualified = `${schema}.${name}`;
   const withParams = keys.length
     ? `${qualified}(${keys.join(", ")})`

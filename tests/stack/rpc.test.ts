@@ -33,6 +33,11 @@ Deno.test("stand-in: RPC calls", STACK_TEST, async (t) => {
         const r = await result(await h.rpc("t_echo", body));
         assertEquals([r.status, r.body.code], [404, "PGRST202"], JSON.stringify(body));
       }
+      const extra = await result(await h.rpc("t_echo", { p_zz: 1, p_id: id }));
+      assertEquals(
+        extra.body.message,
+        "Could not find the function public.t_echo(p_id, p_zz) in the schema cache",
+      );
       const unknown = await result(await h.rpc("t_no_such_function", {}));
       assertEquals(
         unknown.body.message,
