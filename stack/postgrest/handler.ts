@@ -57,18 +57,24 @@ export async function authenticate(
 }
 
 /** The call's arguments: the JSON body for POST, the query string for GET/HEAD. */
-async function readArgs(req: Request, url: URL): Promise<unknown | ApiError> {
+async function readArgs(
+  req: Request,
+  url: URL,
+): Promise<{ ok: true; args: unknown } | { ok: false; error: ApiError }> {
   if (req.method !== "POST") {
     const args: Record<string, string> = {};
     for (const [k, v] of url.searchParams) args[k] = v;
-    return args;
+    return { ok: true, args };
   }
   const text = await req.text();
-  if (text.trim() === "") return {};
+  if (text.trim() === "") return { ok: true, args: {} };
   try {
-    return JSON.parse(text);
+    return { ok: true, args: JSON.parse(text) };
   } catch (e) {
-    return pgrstError("PGRST102", "Empty or invalid json", (e as Error).message);
+    return {
+      ok: false,
+      error: pgrstError("PGRST102", "Empty or invalid json", (e as Error).message),
+    };
   }
 }
 
@@ -172,8 +178,9 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
     ));
   }
 
-  const args = await readArgs(req, url);
-  if (isApiError(args)) return errorResponse(args);
+  const read = await readArgs(req, url);
+  if (!read.ok) return errorResponse(read.error);
+  const args = read.args;
   const keys = typeof args === "object" && args !== null && !Array.isArray(args)
     ? Object.keys(args)
     : [];

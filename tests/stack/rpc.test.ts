@@ -60,6 +60,14 @@ Deno.test("stand-in: RPC calls", STACK_TEST, async (t) => {
       assertEquals([r.status, r.body.code], [300, "PGRST203"]);
     });
 
+    await t.step("argument names are never mistaken for anything else", async () => {
+      await h.sql.unsafe(
+        "create function public.t_status_body(status int, body text) returns text language sql as $$ select body || status $$",
+      );
+      const r = await result(await h.rpc("t_status_body", { status: 1, body: "x" }));
+      assertEquals(r, { status: 200, body: "x1" });
+    });
+
     await t.step("a single unnamed json parameter receives the whole body", async () => {
       assertEquals((await result(await h.rpc("t_whole", { any: [1, { b: 2 }] }))).body, {
         any: [1, { b: 2 }],
