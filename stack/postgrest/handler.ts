@@ -140,7 +140,18 @@ export async function handle(req: Request, cfg: HandlerConfig): Promise<Response
   try {
     return await handleInner(req, cfg);
   } catch (e) {
-    return errorResponse(fromThrown(e, false));
+    // Database and connection errors are answered where they happen; this is a defect of
+    // the stand-in itself. Say so instead of blaming the database.
+    console.error("postgrest stand-in: unexpected error", e);
+    return errorResponse({
+      status: 500,
+      body: {
+        code: "XX000",
+        message: "internal error in the PostgREST stand-in",
+        details: String((e as Error)?.message ?? e),
+        hint: null,
+      },
+    });
   }
 }
 
