@@ -47,8 +47,10 @@ const DEFAULT_SETTINGS: Record<string, string | number> = {
   shared_buffers: "'128MB'",
   timezone: "'UTC'",
   log_timezone: "'UTC'",
+  // fsync off: a throwaway cluster need not survive a machine crash. Commits stay
+  // synchronous as on Supabase, so logical decoding sees a change once its call has answered.
   fsync: "off",
-  synchronous_commit: "off",
+  synchronous_commit: "on",
   full_page_writes: "off",
   log_min_messages: "warning",
   log_min_error_statement: "panic",
