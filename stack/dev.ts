@@ -15,13 +15,19 @@ function envPort(name: string, fallback: number): number {
   return port;
 }
 
-const stack = await startStack({
-  apiPort: envPort("POSCART_API_PORT", 54321),
-  dbPort: envPort("POSCART_DB_PORT", 54322),
-  faults: Deno.env.get("POSCART_FAULTS") === "1",
-  infoFile: Deno.env.get("POSCART_STACK_INFO") || undefined,
-  functions: ["cart"],
-});
+let stack;
+try {
+  stack = await startStack({
+    apiPort: envPort("POSCART_API_PORT", 54321),
+    dbPort: envPort("POSCART_DB_PORT", 54322),
+    faults: Deno.env.get("POSCART_FAULTS") === "1",
+    infoFile: Deno.env.get("POSCART_STACK_INFO") || undefined,
+    functions: ["cart"],
+  });
+} catch (e) {
+  console.error(`the local stack did not start: ${(e as Error).message}`);
+  Deno.exit(1);
+}
 const { info } = stack;
 // A user token for trying the function by hand (a real app sends its session's token).
 const devUserId = "00000000-0000-4000-8000-000000000001";
