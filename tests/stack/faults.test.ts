@@ -3,6 +3,7 @@
 // connection arrives as 502. Also the pure FaultState rules.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { FaultState, validateFaultSpec } from "../../stack/postgrest/faults.ts";
+import { startStandIn } from "../../stack/postgrest/server.ts";
 import { REAL_POSTGREST, STACK_TEST, withHarness } from "./_harness.ts";
 
 Deno.test("FaultState: count, duration, validation", () => {
@@ -98,4 +99,19 @@ Deno.test("stand-in fault hook", { ...STACK_TEST, ignore: REAL_POSTGREST !== nul
       assertEquals([res.status, typeof (await res.json()).message], [400, "string"]);
     });
   });
+});
+
+Deno.test("without faults there is no fault hook", STACK_TEST, async () => {
+  // The hook path never reaches the database, so no database is needed here.
+  const rest = await startStandIn({ dbUri: "postgresql://authenticator:x@127.0.0.1:1/none" });
+  try {
+    assertEquals(rest.faultUrl, null);
+    const res = await fetch(`${rest.url}/_fault`, {
+      method: "POST",
+      body: '{"mode":"drop","count":1}',
+    });
+    assertEquals([res.status, (await res.json()).code], [404, "PGRST205"]);
+  } finally {
+    await rest.stop();
+  }
 });
