@@ -1,9 +1,11 @@
 // The dev command (`deno task dev`, `scripts/dev`): starts the local stack with ports from
 // POSCART_API_PORT / POSCART_DB_PORT (defaults 54321 / 54322), the fault hook when
-// POSCART_FAULTS=1, writes POSCART_STACK_INFO when set, prints the URLs and keys and a
+// POSCART_FAULTS=1, applies supabase/seed.sql unless POSCART_SEED=0, writes
+// POSCART_STACK_INFO when set, prints the URLs and keys and a
 // ready-to-paste request, and serves until Ctrl-C, then stops everything it started.
 import { DEMO_KEY_EXP, signJwt } from "./jwt.ts";
 import { startStack } from "./mod.ts";
+import { runSqlFile } from "./postgres.ts";
 
 function envPort(name: string, fallback: number): number {
   const raw = Deno.env.get(name);
@@ -29,6 +31,15 @@ try {
   Deno.exit(1);
 }
 const { info } = stack;
+// Demo data, as `supabase db reset` applies it: the example request below uses its ids.
+// The test command turns it off (POSCART_SEED=0): tests make their own fixtures.
+const seeded = Deno.env.get("POSCART_SEED") !== "0";
+if (seeded) await runSqlFile(info.dbUrl, new URL("../supabase/seed.sql", import.meta.url).pathname);
+const demo = {
+  store: "5a1e5000-0000-4000-8000-000000000001",
+  location: "10ca7100-0000-4000-8000-000000000001",
+  customer: "c0570000-0000-4000-8000-000000000001",
+};
 // A user token for trying the function by hand (a real app sends its session's token).
 const devUserId = "00000000-0000-4000-8000-000000000001";
 const userToken = await signJwt({
@@ -51,7 +62,9 @@ Local Supabase-compatible stack is running.
 service_role key: ${info.serviceRoleKey}${
   info.faultUrl ? `\n       fault URL: ${info.faultUrl}` : ""
 }
-      migrations: ${info.migrations.length} applied
+      migrations: ${info.migrations.length} applied${
+  seeded ? ", demo data from supabase/seed.sql" : ""
+}
  dev user token: ${userToken}
                   (role authenticated, sub ${devUserId})
 
@@ -61,7 +74,7 @@ curl -sS -X POST '${info.apiUrl}/functions/v1/cart' \\
   -H 'apikey: ${info.anonKey}' \\
   -H 'Authorization: Bearer ${userToken}' \\
   -H 'Content-Type: application/json' \\
-  -d '{"action":"get","location_id":"<location uuid>","customer_id":"<customer uuid>"}'
+  -d '{"action":"get","store_id":"${demo.store}","location_id":"${demo.location}","customer_id":"${demo.customer}"}'
 
 Press Ctrl-C to stop.`);
 
