@@ -3,20 +3,8 @@
 // (see docs/architecture.md, "Stack info file"). Starts nothing; `setFault` drives the
 // PostgREST stand-in's fault hook when the stack runs with faults on.
 import postgres from "postgres";
-
-export interface StackInfo {
-  apiUrl: string;
-  dbUrl: string;
-  postgrestUrl: string;
-  /** null when the stack runs without the fault hook. */
-  faultUrl: string | null;
-  anonKey: string;
-  serviceRoleKey: string;
-  jwtSecret: string;
-  pgData: string;
-  pgBin: string;
-  dbPort: number;
-}
+import type { StackInfo } from "../../stack/mod.ts";
+export type { StackInfo };
 
 let cached: StackInfo | undefined;
 
