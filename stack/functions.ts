@@ -30,20 +30,46 @@ export interface RunningFunction {
   stop(): Promise<void>;
 }
 
-/** Copies a stream to `out`, line by line, each line prefixed. */
-async function forwardLines(
+/**
+ * Copies a stream to `out` in whole lines: each chunk's complete lines go out in one call, and
+ * a partial last line waits for its end. The gateway serves requests in this same process, so
+ * forwarding does one scan for the last newline and one write per chunk, not a decoding stream
+ * and a write per line.
+ */
+export async function forwardLines(
   stream: ReadableStream<Uint8Array>,
-  prefix: string,
-  out: (line: string) => void,
+  out: (lines: Uint8Array) => void,
 ): Promise<void> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) out(`${prefix}${line}`);
+  let pending: Uint8Array | null = null;
+  for await (const chunk of stream) {
+    const end = chunk.lastIndexOf(10) + 1;
+    if (end === 0) {
+      pending = pending ? concat(pending, chunk) : chunk.slice();
+      continue;
+    }
+    out(pending ? concat(pending, chunk.subarray(0, end)) : chunk.subarray(0, end));
+    pending = end < chunk.length ? chunk.slice(end) : null;
   }
-  if (pending) out(`${prefix}${pending}`);
+  if (pending) out(concat(pending, NEWLINE));
+}
+
+const NEWLINE = new Uint8Array([10]);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
+/** A sink for `forwardLines` that writes each line with `prefix` through `write`. */
+export function prefixedLines(prefix: string, write: (text: string) => void) {
+  const decoder = new TextDecoder();
+  return (lines: Uint8Array) => {
+    // Newline-terminated: dropping the last "\n" leaves exactly the lines.
+    const text = decoder.decode(lines.subarray(0, lines.length - 1));
+    write(prefix + text.replaceAll("\n", `\n${prefix}`));
+  };
 }
 
 /** Waits until something listens on 127.0.0.1:port. */
@@ -102,15 +128,14 @@ export async function startFunction(options: FunctionHostOptions): Promise<Runni
   const log = options.logFile
     ? await Deno.open(options.logFile, { create: true, append: true })
     : null;
-  const encoder = new TextEncoder();
-  const prefix = log ? "" : `[fn:${options.name}] `;
-  const toOut = (line: string) =>
-    log ? log.writeSync(encoder.encode(line + "\n")) : console.log(line);
-  const toErr = (line: string) =>
-    log ? log.writeSync(encoder.encode(line + "\n")) : console.error(line);
+  const prefix = `[fn:${options.name}] `;
+  const toFile = (lines: Uint8Array) => {
+    // Whole lines in one append: lines of stdout and stderr never interleave mid-line.
+    for (let n = 0; n < lines.length;) n += log!.writeSync(lines.subarray(n));
+  };
   const forwarding = Promise.all([
-    forwardLines(child.stdout, prefix, toOut),
-    forwardLines(child.stderr, prefix, toErr),
+    forwardLines(child.stdout, log ? toFile : prefixedLines(prefix, console.log)),
+    forwardLines(child.stderr, log ? toFile : prefixedLines(prefix, console.error)),
   ]).catch(() => {});
 
   let stopped = false;
