@@ -11,7 +11,6 @@ use crate::port::Port;
 use crate::request::{parse_command, IncomingRequest};
 use crate::retry::RetryPolicy;
 use crate::rpc::{classify, Outcome, RpcCall};
-use serde_json::Value;
 
 /// The function, built once per worker.
 pub struct Handler<P: Port> {
@@ -50,11 +49,11 @@ impl<P: Port> Handler<P> {
             .unwrap_or_else(|| self.port.new_request_id());
         let mut trace = Trace::default();
         let result = self.run(req, &request_id, started, &mut trace).await;
-        let response = match &result {
-            Ok(value) => success(value, &request_id),
-            Err(e) => error_response(e, &request_id),
+        let (response, error) = match result {
+            Ok(body) => (success(body, &request_id), None),
+            Err(e) => (error_response(&e, &request_id), Some(e)),
         };
-        let error = result.as_ref().err();
+        let error = error.as_ref();
         let log = RequestLog {
             ts: rfc3339(started),
             level: RequestLog::level_for(response.status),
@@ -81,7 +80,7 @@ impl<P: Port> Handler<P> {
         request_id: &str,
         started: f64,
         trace: &mut Trace,
-    ) -> Result<Value, AppError> {
+    ) -> Result<String, AppError> {
         if req.method != "GET" && req.method != "POST" {
             return Err(AppError::MethodNotAllowed);
         }
@@ -105,7 +104,7 @@ impl<P: Port> Handler<P> {
         action: Action,
         started: f64,
         trace: &mut Trace,
-    ) -> Result<Value, AppError> {
+    ) -> Result<String, AppError> {
         loop {
             trace.attempts += 1;
             let spent = elapsed(started, self.port.now_ms());

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::rpc::{RpcReply, TransportError};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;

@@ -40,7 +40,8 @@ pub struct PostgrestError {
 /// The handler's view of one attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Success(Value),
+    /// The RPC's JSON object, as PostgREST sent it (validated, not re-serialized).
+    Success(String),
     /// Worth another attempt; `status` is `None` for a network error.
     Transient {
         status: Option<u16>,
@@ -63,11 +64,12 @@ pub fn classify(result: &Result<RpcReply, TransportError>) -> Outcome {
         }
     };
     if (200..300).contains(&reply.status) {
-        return match serde_json::from_str::<Value>(&reply.body) {
-            Ok(v) if v.is_object() => Outcome::Success(v),
-            _ => Outcome::Failed(AppError::Internal {
+        return if is_json_object(&reply.body) {
+            Outcome::Success(reply.body.clone())
+        } else {
+            Outcome::Failed(AppError::Internal {
                 detail: format!("RPC answered {} with a non-object body", reply.status),
-            }),
+            })
         };
     }
     let err: PostgrestError = serde_json::from_str(&reply.body).unwrap_or_default();
@@ -79,6 +81,13 @@ pub fn classify(result: &Result<RpcReply, TransportError>) -> Outcome {
         };
     }
     Outcome::Failed(translate(reply.status, &err))
+}
+
+/// Whether `text` is one valid JSON object: it opens with `{` and parses, without building
+/// a value (the body is answered as it came).
+fn is_json_object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// A short description of a PostgREST error, for the log only.

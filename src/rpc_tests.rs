@@ -30,7 +30,24 @@ fn failed(result: Result<RpcReply, TransportError>) -> (u16, &'static str) {
 #[test]
 fn success_passes_the_object_through() {
     let v = json!({"cart": {"id": "c"}, "created": false});
-    assert_eq!(classify(&reply(200, v.clone())), Outcome::Success(v));
+    assert_eq!(
+        classify(&reply(200, v.clone())),
+        Outcome::Success(v.to_string())
+    );
+    // The body is answered as PostgREST wrote it (key order, spacing), not re-serialized.
+    let raw = r#"{"z": 1, "a": [true, null]}"#;
+    let r = Ok(RpcReply {
+        status: 200,
+        body: raw.into(),
+    });
+    assert_eq!(classify(&r), Outcome::Success(raw.into()));
+    for bad in ["[1]", "\"x\"", "{\"a\":", "{} x", ""] {
+        let r = Ok(RpcReply {
+            status: 200,
+            body: bad.into(),
+        });
+        assert!(matches!(classify(&r), Outcome::Failed(_)), "{bad}");
+    }
 }
 
 #[test]

@@ -16,6 +16,8 @@ use wasm_bindgen_futures::JsFuture;
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
 }
 
 pub struct JsPort {
@@ -30,10 +32,12 @@ impl JsPort {
 
 impl Port for JsPort {
     async fn call_rpc(&self, call: &RpcCall, timeout_ms: u64) -> Result<RpcReply, TransportError> {
-        // fetch through reqwest has no timeout on wasm: race the call against a timer. A lost
-        // race leaves the fetch to finish unobserved.
+        // fetch has no timeout of its own: race the call against a timer. A lost race drops
+        // the call, which aborts its fetch; a won race clears the timer, so no timer outlives
+        // its request.
         let mut rpc = pin!(self.rpc.call(call));
-        let mut timer = pin!(sleep_ms(timeout_ms));
+        let timer = Timer::new(timeout_ms);
+        let mut timer = pin!(timer.elapsed());
         poll_fn(|cx| {
             if let Poll::Ready(result) = rpc.as_mut().poll(cx) {
                 return Poll::Ready(result);
@@ -49,7 +53,7 @@ impl Port for JsPort {
     }
 
     async fn sleep(&self, ms: u64) {
-        sleep_ms(ms).await
+        Timer::new(ms).elapsed().await
     }
 
     fn now_ms(&self) -> f64 {
@@ -69,11 +73,33 @@ impl Port for JsPort {
     }
 }
 
-/// Resolves after `ms` milliseconds (global `setTimeout`).
-async fn sleep_ms(ms: u64) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        set_timeout(&resolve, ms as f64);
-    });
-    // A timer promise only resolves.
-    let _ = JsFuture::from(promise).await;
+/// A global `setTimeout` timer, cleared when dropped (a no-op once it has fired).
+struct Timer {
+    handle: JsValue,
+    fired: JsFuture,
+}
+
+impl Timer {
+    fn new(ms: u64) -> Self {
+        let mut handle = JsValue::UNDEFINED;
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            handle = set_timeout(&resolve, ms as f64);
+        });
+        Timer {
+            handle,
+            fired: JsFuture::from(promise),
+        }
+    }
+
+    /// Resolves when the timer fires.
+    async fn elapsed(mut self) {
+        // A timer promise only resolves.
+        let _ = (&mut self.fired).await;
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.handle);
+    }
 }
