@@ -32,8 +32,7 @@ impl CartFunction {
                 .ok()
                 .and_then(|v| v.as_string())
         })?;
-        let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key)
-            .map_err(|e| JsError::new(&e))?;
+        let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key);
         let handler = Handler::new(JsPort::new(rpc), config.retry);
         Ok(CartFunction {
             handler: Rc::new(handler),
