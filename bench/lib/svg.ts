@@ -105,12 +105,15 @@ export function latencyChart(panels: ChartPanel[], subtitle: string): string {
       }
     }
   });
+  // Legend entries side by side, each as wide as its label (about 7 px a character at 12 px).
+  let x = left;
   fns.forEach((fn, i) => {
-    const x = left + i * 160, y = height - 16;
+    const y = height - 16;
     out.push(
       `<rect x="${x}" y="${y - 10}" width="14" height="4" fill="${COLORS[i % COLORS.length]}"/>`,
     );
     out.push(`<text x="${x + 20}" y="${y - 4}">${esc(fn)}</text>`);
+    x += 20 + fn.length * 7 + 24;
   });
   out.push(`</svg>`);
   return out.join("\n") + "\n";
