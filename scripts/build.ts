@@ -65,9 +65,10 @@ async function main(): Promise<void> {
   if (!status.success) Deno.exit(status.code || 1);
   const wasm = await Deno.readFile(new URL(`${config.outDir}/${config.outName}_bg.wasm`, root));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  const gzipped = await gzipSize(wasm);
   console.log(
     `wasm size: ${wasm.byteLength} bytes raw (${kib(wasm.byteLength)}), ` +
-      `${await gzipSize(wasm)} bytes gzipped (${kib(await gzipSize(wasm))})`,
+      `${gzipped} bytes gzipped (${kib(gzipped)})`,
   );
 }
 
