@@ -1,9 +1,31 @@
 //! The function's configuration, read once per worker from the environment
 //! (`SUPABASE_URL`, `SUPABASE_ANON_KEY`, `CART_RETRY_*`). Missing or invalid values are one
-//! clear error naming each problem. Pure: the caller supplies the lookup.
+//! clear error naming each problem. Pure: the caller deserializes [`Env`] from whatever holds
+//! the environment (the wasm build: the JS object of `Deno.env.toObject()`, through
+//! serde-wasm-bindgen; tests: JSON).
 
+use crate::http::is_header_value;
 use crate::retry::RetryPolicy;
+use serde::Deserialize;
 use std::fmt;
+
+/// The environment variables the function reads, as given (every other variable is ignored;
+/// a missing one is `None`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Env {
+    #[serde(rename = "SUPABASE_URL")]
+    pub supabase_url: Option<String>,
+    #[serde(rename = "SUPABASE_ANON_KEY")]
+    pub anon_key: Option<String>,
+    #[serde(rename = "CART_RETRY_MAX_ATTEMPTS")]
+    pub retry_max_attempts: Option<String>,
+    #[serde(rename = "CART_RETRY_BASE_MS")]
+    pub retry_base_ms: Option<String>,
+    #[serde(rename = "CART_RETRY_CAP_MS")]
+    pub retry_cap_ms: Option<String>,
+    #[serde(rename = "CART_RETRY_BUDGET_MS")]
+    pub retry_budget_ms: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -32,10 +54,11 @@ impl Config {
         format!("{}/rest/v1", self.supabase_url)
     }
 
-    /// Reads the configuration through `get` (an environment lookup).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    /// Checks the environment and builds the configuration.
+    pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let supabase_url = match get("SUPABASE_URL").map(|s| s.trim().to_string()) {
+        let trimmed = |v: &Option<String>| v.as_deref().map(|s| s.trim().to_string());
+        let supabase_url = match trimmed(&env.supabase_url) {
             Some(u) if is_http_url(&u) => u.trim_end_matches('/').to_string(),
             Some(_) => {
                 problems.push("SUPABASE_URL must be an http(s) URL".to_string());
@@ -46,7 +69,7 @@ impl Config {
                 String::new()
             }
         };
-        let anon_key = match get("SUPABASE_ANON_KEY").map(|s| s.trim().to_string()) {
+        let anon_key = match trimmed(&env.anon_key) {
             Some(k) if !k.is_empty() && is_header_value(&k) => k,
             Some(_) => {
                 problems.push("SUPABASE_ANON_KEY must be a non-empty header value".to_string());
@@ -58,8 +81,10 @@ impl Config {
             }
         };
         let d = RetryPolicy::default();
-        let mut num = |name: &str, default: u64, min: u64, max: u64| -> u64 {
-            match get(name).map(|s| s.trim().to_string()) {
+        let mut num =
+            |value: &Option<String>, name: &str, default: u64, min: u64, max: u64| match trimmed(
+                value,
+            ) {
                 None => default,
                 Some(s) if s.is_empty() => default,
                 Some(s) => match s.parse::<u64>() {
@@ -69,13 +94,30 @@ impl Config {
                         default
                     }
                 },
-            }
-        };
+            };
         let retry = RetryPolicy {
-            max_attempts: num("CART_RETRY_MAX_ATTEMPTS", d.max_attempts.into(), 1, 10) as u32,
-            base_ms: num("CART_RETRY_BASE_MS", d.base_ms, 1, 10_000),
-            cap_ms: num("CART_RETRY_CAP_MS", d.cap_ms, 1, 60_000),
-            budget_ms: num("CART_RETRY_BUDGET_MS", d.budget_ms, 1, 120_000),
+            max_attempts: num(
+                &env.retry_max_attempts,
+                "CART_RETRY_MAX_ATTEMPTS",
+                d.max_attempts.into(),
+                1,
+                10,
+            ) as u32,
+            base_ms: num(
+                &env.retry_base_ms,
+                "CART_RETRY_BASE_MS",
+                d.base_ms,
+                1,
+                10_000,
+            ),
+            cap_ms: num(&env.retry_cap_ms, "CART_RETRY_CAP_MS", d.cap_ms, 1, 60_000),
+            budget_ms: num(
+                &env.retry_budget_ms,
+                "CART_RETRY_BUDGET_MS",
+                d.budget_ms,
+                1,
+                120_000,
+            ),
         };
         if problems.is_empty() {
             Ok(Config {
@@ -97,33 +139,26 @@ fn is_http_url(u: &str) -> bool {
         && !u.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Visible ASCII and spaces only: what an HTTP header value may safely hold.
-pub fn is_header_value(v: &str) -> bool {
-    v.bytes()
-        .all(|b| b == b' ' || b == b'\t' || (0x21..=0x7e).contains(&b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use serde_json::{json, Value};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
+    /// Reads an environment object the way the wasm build does (same `Deserialize`).
+    fn config(env: Value) -> Result<Config, ConfigError> {
+        Config::from_env(&serde_json::from_value(env).expect("an object of strings"))
     }
 
     #[test]
     fn reads_url_key_and_default_retry_policy() {
-        let c = Config::from_lookup(lookup(&[
-            ("SUPABASE_URL", "http://127.0.0.1:54321/"),
-            ("SUPABASE_ANON_KEY", "anon.jwt.key"),
-        ]))
+        let c = config(json!({
+            "SUPABASE_URL": "http://127.0.0.1:54321/",
+            "SUPABASE_ANON_KEY": "anon.jwt.key",
+            "HOME": "/root",
+            "SUPABASE_SERVICE_ROLE_KEY": "never read",
+        }))
         .unwrap();
         assert_eq!(c.rest_url(), "http://127.0.0.1:54321/rest/v1");
         assert_eq!(c.anon_key, "anon.jwt.key");
@@ -132,14 +167,14 @@ mod tests {
 
     #[test]
     fn reads_retry_settings() {
-        let c = Config::from_lookup(lookup(&[
-            ("SUPABASE_URL", "https://x.supabase.co"),
-            ("SUPABASE_ANON_KEY", "k"),
-            ("CART_RETRY_MAX_ATTEMPTS", "2"),
-            ("CART_RETRY_BASE_MS", "5"),
-            ("CART_RETRY_CAP_MS", "20"),
-            ("CART_RETRY_BUDGET_MS", "300"),
-        ]))
+        let c = config(json!({
+            "SUPABASE_URL": "https://x.supabase.co",
+            "SUPABASE_ANON_KEY": "k",
+            "CART_RETRY_MAX_ATTEMPTS": "2",
+            "CART_RETRY_BASE_MS": " 5 ",
+            "CART_RETRY_CAP_MS": "20",
+            "CART_RETRY_BUDGET_MS": "300",
+        }))
         .unwrap();
         let expected = RetryPolicy {
             max_attempts: 2,
@@ -152,10 +187,10 @@ mod tests {
 
     #[test]
     fn names_every_problem() {
-        let e = Config::from_lookup(lookup(&[
-            ("SUPABASE_URL", "ftp://nope"),
-            ("CART_RETRY_MAX_ATTEMPTS", "zero"),
-        ]))
+        let e = config(json!({
+            "SUPABASE_URL": "ftp://nope",
+            "CART_RETRY_MAX_ATTEMPTS": "zero",
+        }))
         .unwrap_err();
         assert_eq!(
             e.0,
@@ -165,7 +200,7 @@ mod tests {
                 "CART_RETRY_MAX_ATTEMPTS must be an integer from 1 to 10"
             ]
         );
-        let e = Config::from_lookup(lookup(&[("SUPABASE_ANON_KEY", "bad\nkey")])).unwrap_err();
+        let e = config(json!({"SUPABASE_ANON_KEY": "bad\nkey"})).unwrap_err();
         assert_eq!(
             e.0,
             [
@@ -173,12 +208,5 @@ mod tests {
                 "SUPABASE_ANON_KEY must be a non-empty header value"
             ]
         );
-    }
-
-    #[test]
-    fn header_values() {
-        assert!(is_header_value("Bearer abc.def-ghi_"));
-        assert!(!is_header_value("a\r\nb"));
-        assert!(!is_header_value("caf\u{e9}"));
     }
 }

@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-/// An action the function serves. Each maps to exactly one RPC.
+/// An action the function serves. Each maps to exactly one RPC; what an action is called, which
+/// RPC performs it and whether GET may ask for it are one row of [`ACTIONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Get,
@@ -16,69 +17,89 @@ pub enum Action {
     ListQueue,
 }
 
+/// Everything about an action except its fields (those are read in `request.rs`).
+#[derive(Debug)]
+pub struct ActionSpec {
+    pub action: Action,
+    /// The canonical snake_case name, as logged and as documented.
+    pub name: &'static str,
+    /// The camelCase alias accepted from existing apps (the name itself for one-word names).
+    pub alias: &'static str,
+    /// The RPC (in schema `public`) that performs the action.
+    pub rpc: &'static str,
+    /// Whether GET may request it: it only reads, or is an idempotent get-or-create.
+    pub allows_get: bool,
+}
+
+const fn row(
+    action: Action,
+    name: &'static str,
+    alias: &'static str,
+    rpc: &'static str,
+    allows_get: bool,
+) -> ActionSpec {
+    ActionSpec {
+        action,
+        name,
+        alias,
+        rpc,
+        allows_get,
+    }
+}
+
+/// The action table, one row per action, in the order of the enum.
+#[rustfmt::skip]
+pub const ACTIONS: [ActionSpec; 8] = [
+    //   action                   name                 alias              RPC                   GET
+    row(Action::Get,             "get",               "get",             "get_or_create_cart", true),
+    row(Action::AddToQueue,      "add_to_queue",      "addToQueue",      "add_to_queue",       false),
+    row(Action::RemoveFromQueue, "remove_from_queue", "removeFromQueue", "remove_from_queue",  false),
+    row(Action::Call,            "call",              "call",            "call_queue_entry",   false),
+    row(Action::Serve,           "serve",             "serve",           "serve_queue_entry",  false),
+    row(Action::NoShow,          "no_show",           "noShow",          "mark_no_show",       false),
+    row(Action::CompleteCart,    "complete_cart",     "completeCart",    "complete_cart",      false),
+    row(Action::ListQueue,       "list_queue",        "listQueue",       "list_queue",         true),
+];
+
+// Each row sits at its action's index, so `Action::spec` is one array access.
+const _: () = {
+    let mut i = 0;
+    while i < ACTIONS.len() {
+        assert!(
+            ACTIONS[i].action as usize == i,
+            "ACTIONS must follow the enum's order"
+        );
+        i += 1;
+    }
+};
+
 impl Action {
-    pub const ALL: [Action; 8] = [
-        Action::Get,
-        Action::AddToQueue,
-        Action::RemoveFromQueue,
-        Action::Call,
-        Action::Serve,
-        Action::NoShow,
-        Action::CompleteCart,
-        Action::ListQueue,
-    ];
+    /// The action's row of [`ACTIONS`].
+    pub fn spec(self) -> &'static ActionSpec {
+        &ACTIONS[self as usize]
+    }
 
     /// Parses an action name: the snake_case name, or its camelCase alias.
     pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL
-            .into_iter()
-            .find(|a| a.name() == name || a.camel_name() == name)
+        ACTIONS
+            .iter()
+            .find(|s| s.name == name || s.alias == name)
+            .map(|s| s.action)
     }
 
     /// The canonical (snake_case) name.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::Get => "get",
-            Action::AddToQueue => "add_to_queue",
-            Action::RemoveFromQueue => "remove_from_queue",
-            Action::Call => "call",
-            Action::Serve => "serve",
-            Action::NoShow => "no_show",
-            Action::CompleteCart => "complete_cart",
-            Action::ListQueue => "list_queue",
-        }
-    }
-
-    /// The camelCase alias accepted from existing apps.
-    pub fn camel_name(self) -> &'static str {
-        match self {
-            Action::AddToQueue => "addToQueue",
-            Action::RemoveFromQueue => "removeFromQueue",
-            Action::NoShow => "noShow",
-            Action::CompleteCart => "completeCart",
-            Action::ListQueue => "listQueue",
-            other => other.name(),
-        }
+        self.spec().name
     }
 
     /// The RPC (in schema `public`) that performs the action.
     pub fn rpc(self) -> &'static str {
-        match self {
-            Action::Get => "get_or_create_cart",
-            Action::AddToQueue => "add_to_queue",
-            Action::RemoveFromQueue => "remove_from_queue",
-            Action::Call => "call_queue_entry",
-            Action::Serve => "serve_queue_entry",
-            Action::NoShow => "mark_no_show",
-            Action::CompleteCart => "complete_cart",
-            Action::ListQueue => "list_queue",
-        }
+        self.spec().rpc
     }
 
-    /// Whether the action may be requested with GET (it only reads, or is an idempotent
-    /// get-or-create).
+    /// Whether the action may be requested with GET.
     pub fn allows_get(self) -> bool {
-        matches!(self, Action::Get | Action::ListQueue)
+        self.spec().allows_get
     }
 }
 
@@ -222,7 +243,7 @@ mod tests {
 
     #[test]
     fn every_action_parses_by_both_names_and_maps_to_its_rpc() {
-        let rpcs: Vec<_> = Action::ALL.iter().map(|a| a.rpc()).collect();
+        let rpcs: Vec<_> = ACTIONS.iter().map(|s| s.action.rpc()).collect();
         assert_eq!(
             rpcs,
             [
@@ -236,10 +257,32 @@ mod tests {
                 "list_queue"
             ]
         );
-        for a in Action::ALL {
-            assert_eq!(Action::parse(a.name()), Some(a));
-            assert_eq!(Action::parse(a.camel_name()), Some(a));
+        for s in &ACTIONS {
+            assert_eq!(s.action.spec().name, s.name);
+            assert_eq!(Action::parse(s.name), Some(s.action));
+            assert_eq!(Action::parse(s.alias), Some(s.action));
+            let camel = s
+                .name
+                .split('_')
+                .enumerate()
+                .fold(String::new(), |mut out, (i, w)| {
+                    let mut chars = w.chars();
+                    if let (true, Some(first)) = (i > 0, chars.next()) {
+                        out.push(first.to_ascii_uppercase());
+                        out.extend(chars);
+                    } else {
+                        out.push_str(w);
+                    }
+                    out
+                });
+            assert_eq!(s.alias, camel, "the alias is the camelCase of the name");
         }
+        let gets: Vec<_> = ACTIONS
+            .iter()
+            .filter(|s| s.allows_get)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(gets, ["get", "list_queue"]);
         assert_eq!(Action::parse("delete_everything"), None);
         assert_eq!(Action::parse("GET"), None);
     }

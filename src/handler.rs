@@ -2,10 +2,9 @@
 //! with retries, and the response plus its log record. Generic over the `Port`, so tests run
 //! it natively with a fake; does I/O only through the port.
 
-use crate::config::is_header_value;
 use crate::domain::Action;
 use crate::error::AppError;
-use crate::http::{error_response, success, HttpResponse};
+use crate::http::{error_response, is_header_value, success, HttpResponse};
 use crate::log::{rfc3339, RequestLog, RetryLog};
 use crate::port::Port;
 use crate::request::{parse_command, IncomingRequest};
@@ -113,6 +112,7 @@ impl<P: Port> Handler<P> {
             let (status, code, detail) = match classify(&result) {
                 Outcome::Success(value) => return Ok(value),
                 Outcome::Failed(error) => return Err(error),
+                Outcome::GaveUp { detail } => return Err(self.unavailable(detail, trace)),
                 Outcome::Transient {
                     status,
                     code,
@@ -124,9 +124,7 @@ impl<P: Port> Handler<P> {
                 self.policy
                     .next_delay(trace.attempts, self.port.jitter(), elapsed(started, now));
             let Some(delay_ms) = next else {
-                trace.detail = Some(detail);
-                let retry_after_s = self.policy.retry_after_s();
-                return Err(AppError::Unavailable { retry_after_s });
+                return Err(self.unavailable(detail, trace));
             };
             let warning = RetryLog {
                 ts: rfc3339(now),
@@ -143,6 +141,14 @@ impl<P: Port> Handler<P> {
             };
             self.port.warn(&warning.to_json());
             self.port.sleep(delay_ms).await;
+        }
+    }
+
+    /// 503 with `Retry-After`; `detail` (the last failure and its cause) goes to the log line.
+    fn unavailable(&self, detail: String, trace: &mut Trace) -> AppError {
+        trace.detail = Some(detail);
+        AppError::Unavailable {
+            retry_after_s: self.policy.retry_after_s(),
         }
     }
 }

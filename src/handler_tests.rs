@@ -279,8 +279,40 @@ fn persistent_unavailability_is_503_with_retry_after() {
     assert_eq!(error_code(&h), "service_unavailable");
     assert_eq!(h.log.attempts, 4);
     assert_eq!(h.log.level, "error");
-    assert_eq!(h.log.detail.as_deref(), Some("HTTP 503 PGRST001: m"));
+    assert_eq!(
+        h.log.detail.as_deref(),
+        Some("HTTP 503 PGRST001 (database unreachable): m")
+    );
     assert_eq!(port.warnings.borrow().len(), 3);
+}
+
+#[test]
+fn a_lock_timeout_is_retried_like_a_serialization_failure() {
+    let port = FakePort::new(vec![
+        pg(500, "55P03"),
+        ok(json!({"cart": {"id": C}, "created": false})),
+    ]);
+    let h = run(&port, &request(get_body()));
+    assert_eq!((h.response.status, h.log.attempts), (200, 2));
+    let w: Value = serde_json::from_str(&port.warnings.borrow()[0]).unwrap();
+    assert_eq!(w["error_code"], "55P03");
+    assert_eq!(w["detail"], "HTTP 500 55P03 (lock timeout): m");
+}
+
+#[test]
+fn a_statement_timeout_is_503_with_retry_after_at_once() {
+    let port = FakePort::new(vec![pg(500, "57014"), ok(json!({"never": "asked"}))]);
+    let h = run(&port, &request(get_body()));
+    assert_eq!(h.response.status, 503);
+    assert_eq!(h.response.header("retry-after"), Some("1"));
+    assert_eq!(error_code(&h), "service_unavailable");
+    assert_eq!(h.log.attempts, 1, "not retried within the request");
+    assert!(port.sleeps.borrow().is_empty() && port.warnings.borrow().is_empty());
+    assert_eq!(h.log.level, "error");
+    assert_eq!(
+        h.log.detail.as_deref(),
+        Some("HTTP 500 57014 (statement timeout): m")
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! HTTP shape of the function's answers: the status of each error, the JSON error body
 //! `{"error": {"code", "message", "request_id", "fields"?}}`, and the headers (content type,
-//! `x-request-id`, `Retry-After` on 503, `Allow` on 405, `WWW-Authenticate` on 401). Pure.
+//! `x-request-id`, `Retry-After` on 503, `Allow` on 405, `WWW-Authenticate` on 401), and which
+//! strings may be sent as a header value. Pure.
 
 use crate::error::AppError;
 use serde_json::{json, Value};
@@ -86,6 +87,14 @@ pub fn error_response(error: &AppError, request_id: &str) -> HttpResponse {
         headers,
         body: json!({ "error": body }).to_string(),
     }
+}
+
+/// Visible ASCII, spaces and tabs only: what an HTTP header value may safely hold. Checked
+/// before a value is forwarded or configured as a header (the caller's `Authorization`, the
+/// request id, the anon key).
+pub fn is_header_value(v: &str) -> bool {
+    v.bytes()
+        .all(|b| b == b' ' || b == b'\t' || (0x21..=0x7e).contains(&b))
 }
 
 fn base_headers(request_id: &str) -> Vec<(&'static str, String)> {
@@ -175,6 +184,13 @@ mod tests {
         );
         assert!(!r.body.contains("secret"));
         assert_eq!(body(&r)["error"]["message"], "An internal error occurred.");
+    }
+
+    #[test]
+    fn header_values() {
+        assert!(is_header_value("Bearer abc.def-ghi_"));
+        assert!(!is_header_value("a\r\nb"));
+        assert!(!is_header_value("caf\u{e9}"));
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //!
 //! The core is pure and runs natively under `cargo test`:
 //! - [`request`]: parse and validate a request into a [`domain::Command`];
-//! - [`domain`]: the actions and the one RPC (name, named arguments) each maps to;
+//! - [`domain`]: the action table (name, alias, RPC, GET allowed) and each command's RPC arguments;
 //! - [`rpc`]: one RPC call and the translation of PostgREST's answer;
 //! - [`error`]: [`error::AppError`], every failure with a stable snake_case code;
-//! - [`http`]: error to status, JSON body and headers;
-//! - [`retry`]: which failures are transient, back-off delays with full jitter;
+//! - [`http`]: error to status, JSON body and headers; which values may be sent as a header;
+//! - [`retry`]: which failures are transient or give up at once, back-off delays with full jitter;
 //! - [`log`]: the per-request and per-retry JSON log lines;
 //! - [`config`]: configuration from the environment;
 //! - [`port`]: the trait through which the handler reaches the outside world;

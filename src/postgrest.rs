@@ -9,7 +9,7 @@
 //! reqwest costs about 0.1 ms per call more than one hand-made `fetch` (see
 //! `bench/README.md`); the project keeps the client library for its request shaping.
 
-use crate::config::is_header_value;
+use crate::http::is_header_value;
 use crate::rpc::{RpcCall, RpcReply, TransportError};
 use postgrest::Postgrest;
 

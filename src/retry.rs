@@ -1,6 +1,7 @@
-//! Retry policy: which failures are transient, and how long to wait before the next attempt
-//! (exponential back-off with full jitter, within a total time budget). Pure: the jitter and
-//! the elapsed time are passed in.
+//! Retry policy: which failures are transient (retried), which give up at once (a statement
+//! timeout: 503), the cause each names for the log, and how long to wait before the next
+//! attempt (exponential back-off with full jitter, within a total time budget). Pure: the
+//! jitter and the elapsed time are passed in.
 
 /// Back-off settings (configurable from the environment, see `config.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,33 +27,57 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether a failed RPC is worth retrying. `status` is `None` for a network error (no
+/// What a failed RPC attempt means for the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Transient: worth another attempt after a back-off (no answer, the database API or
+    /// the database unreachable, a serialization failure, a deadlock, a lock wait that
+    /// timed out).
+    Retry,
+    /// The database gave up on the statement after its `statement_timeout` (57014). It is
+    /// not retried within the request: the same statement would most likely run into the
+    /// same timeout and hold a connection as long again, under the load that made it slow.
+    /// Answered 503 with `Retry-After`, so the client comes back later.
+    GiveUp,
+    /// Anything else: an answer to translate for the client, never retried.
+    Final,
+}
+
+/// Decides how a failed RPC is handled. `status` is `None` for a network error (no
 /// response); `code` is the `code` field of PostgREST's error body, if any. The body's code
-/// matters because a serialization failure (40001) or deadlock (40P01) arrives as HTTP 500.
-pub fn retryable(status: Option<u16>, code: Option<&str>) -> bool {
+/// matters because a serialization failure (40001), a deadlock (40P01), a lock timeout
+/// (55P03) or a statement timeout (57014) arrive as HTTP 500.
+pub fn failure(status: Option<u16>, code: Option<&str>) -> Failure {
     let Some(status) = status else {
-        return true;
+        return Failure::Retry;
     };
-    if matches!(status, 502..=504) {
-        return true;
-    }
     match code {
-        Some(c) => {
-            c.starts_with("08")
-                || matches!(
-                    c,
-                    "53300"
-                        | "57P01"
-                        | "40001"
-                        | "40P01"
-                        | "PGRST000"
-                        | "PGRST001"
-                        | "PGRST002"
-                        | "PGRST003"
-                )
-        }
-        None => false,
+        Some("57014") => Failure::GiveUp,
+        _ if matches!(status, 502..=504) => Failure::Retry,
+        Some(c) if c.starts_with("08") => Failure::Retry,
+        Some(
+            "53300" | "57P01" | "40001" | "40P01" | "55P03" | "PGRST000" | "PGRST001" | "PGRST002"
+            | "PGRST003",
+        ) => Failure::Retry,
+        _ => Failure::Final,
     }
+}
+
+/// The cause a SQLSTATE or PostgREST code names, for log lines.
+pub fn cause(code: &str) -> Option<&'static str> {
+    let cause = match code {
+        "57014" => "statement timeout",
+        "55P03" => "lock timeout",
+        "40001" => "serialization failure",
+        "40P01" => "deadlock",
+        "53300" => "too many connections",
+        "57P01" => "database shutting down",
+        "PGRST000" | "PGRST001" | "PGRST002" => "database unreachable",
+        "PGRST003" => "database pool timeout",
+        c if c.starts_with("08") => "database connection lost",
+        _ => return None,
+    };
+    Some(cause)
 }
 
 impl RetryPolicy {
@@ -91,6 +116,10 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    fn retryable(status: Option<u16>, code: Option<&str>) -> bool {
+        failure(status, code) == Failure::Retry
+    }
+
     #[test]
     fn network_errors_and_gateway_statuses_are_retried() {
         assert!(retryable(None, None));
@@ -102,17 +131,34 @@ mod tests {
     #[test]
     fn transient_database_codes_are_retried_whatever_the_status() {
         for c in [
-            "08000", "08006", "08P01", "53300", "57P01", "40001", "40P01", "PGRST000", "PGRST001",
-            "PGRST002", "PGRST003",
+            "08000", "08006", "08P01", "53300", "57P01", "40001", "40P01", "55P03", "PGRST000",
+            "PGRST001", "PGRST002", "PGRST003",
         ] {
             assert!(retryable(Some(500), Some(c)), "{c}");
+            assert!(cause(c).is_some(), "{c} is named in the log");
         }
+        assert_eq!(cause("55P03"), Some("lock timeout"));
+    }
+
+    #[test]
+    fn a_statement_timeout_gives_up_without_retrying() {
+        // PostgREST answers 57014 with 500; a gateway timeout status does not change that.
+        for status in [500, 503, 504] {
+            assert_eq!(failure(Some(status), Some("57014")), Failure::GiveUp);
+            assert!(!retryable(Some(status), Some("57014")));
+        }
+        assert_eq!(cause("57014"), Some("statement timeout"));
+        assert_eq!(failure(Some(500), Some("40001")), Failure::Retry);
+        assert_eq!(failure(None, None), Failure::Retry);
+        assert_eq!(failure(Some(400), Some("P0001")), Failure::Final);
+        assert_eq!(cause("P0001"), None);
     }
 
     #[test]
     fn nothing_else_is_retried() {
-        let cases: [(u16, Option<&str>); 12] = [
+        let cases: [(u16, Option<&str>); 13] = [
             (400, Some("P0001")),
+            (500, Some("55000")),
             (404, Some("PT404")),
             (409, Some("23505")),
             (409, Some("PT409")),

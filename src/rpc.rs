@@ -3,7 +3,7 @@
 //! table of the RPCs, by SQLSTATE and hint code). Pure.
 
 use crate::error::AppError;
-use crate::retry::retryable;
+use crate::retry::{cause, failure, Failure};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -48,6 +48,11 @@ pub enum Outcome {
         code: Option<String>,
         detail: String,
     },
+    /// The database gave up on the call (statement timeout): answer 503 with `Retry-After`
+    /// now, without another attempt; `detail` names the cause, for the log.
+    GaveUp {
+        detail: String,
+    },
     Failed(AppError),
 }
 
@@ -73,14 +78,17 @@ pub fn classify(result: &Result<RpcReply, TransportError>) -> Outcome {
         };
     }
     let err: PostgrestError = serde_json::from_str(&reply.body).unwrap_or_default();
-    if retryable(Some(reply.status), err.code.as_deref()) {
-        return Outcome::Transient {
+    match failure(Some(reply.status), err.code.as_deref()) {
+        Failure::Retry => Outcome::Transient {
             status: Some(reply.status),
             code: err.code.clone(),
             detail: describe(reply.status, &err),
-        };
+        },
+        Failure::GiveUp => Outcome::GaveUp {
+            detail: describe(reply.status, &err),
+        },
+        Failure::Final => Outcome::Failed(translate(reply.status, &err)),
     }
-    Outcome::Failed(translate(reply.status, &err))
 }
 
 /// Whether `text` is one valid JSON object: it opens with `{` and parses, without building
@@ -90,13 +98,15 @@ fn is_json_object(text: &str) -> bool {
         && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
-/// A short description of a PostgREST error, for the log only.
+/// A short description of a PostgREST error, for the log only: status, code, the cause the
+/// code names when it is a known transient one, and PostgREST's message.
 pub fn describe(status: u16, err: &PostgrestError) -> String {
-    format!(
-        "HTTP {status} {}: {}",
-        err.code.as_deref().unwrap_or("-"),
-        err.message.as_deref().unwrap_or("-")
-    )
+    let code = err.code.as_deref().unwrap_or("-");
+    let message = err.message.as_deref().unwrap_or("-");
+    match cause(code) {
+        Some(cause) => format!("HTTP {status} {code} ({cause}): {message}"),
+        None => format!("HTTP {status} {code}: {message}"),
+    }
 }
 
 /// Translates a non-retryable PostgREST error into the function's error.

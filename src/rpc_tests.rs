@@ -131,6 +131,7 @@ fn transient_failures_are_marked_for_retry() {
         (503, "PGRST001"),
         (500, "40001"),
         (500, "40P01"),
+        (500, "55P03"),
         (503, "08006"),
     ] {
         match classify(&pg_error(status, code, None)) {
@@ -148,4 +149,27 @@ fn transient_failures_are_marked_for_retry() {
             ..
         }
     ));
+}
+
+#[test]
+fn a_statement_timeout_gives_up_and_names_its_cause() {
+    let timeout = reply(
+        500,
+        json!({"code": "57014", "message": "canceling statement due to statement timeout",
+               "details": null, "hint": null}),
+    );
+    assert_eq!(
+        classify(&timeout),
+        Outcome::GaveUp {
+            detail: "HTTP 500 57014 (statement timeout): canceling statement due to statement \
+                     timeout"
+                .into()
+        }
+    );
+    match classify(&pg_error(500, "55P03", None)) {
+        Outcome::Transient { detail, .. } => {
+            assert_eq!(detail, "HTTP 500 55P03 (lock timeout): db said no")
+        }
+        other => panic!("{other:?}"),
+    }
 }

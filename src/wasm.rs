@@ -3,7 +3,7 @@
 //! web `Request`/`Response` and the pure types, and writes the one log line per request.
 //! Does I/O (wasm only).
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, Env};
 use crate::error::AppError;
 use crate::handler::Handler;
 use crate::http::{error_response, HttpResponse};
@@ -27,11 +27,11 @@ impl CartFunction {
     /// Throws an `Error` naming every missing or invalid setting.
     #[wasm_bindgen(constructor)]
     pub fn new(env: &JsValue) -> Result<CartFunction, JsError> {
-        let config = Config::from_lookup(|key| {
-            js_sys::Reflect::get(env, &JsValue::from_str(key))
-                .ok()
-                .and_then(|v| v.as_string())
-        })?;
+        // Reads only the variables `Env` names; a value that is not a string is a problem
+        // named like any other.
+        let env: Env = serde_wasm_bindgen::from_value(env.clone())
+            .map_err(|e| ConfigError(vec![format!("the environment object: {e}")]))?;
+        let config = Config::from_env(&env)?;
         let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key);
         let handler = Handler::new(JsPort::new(rpc), config.retry);
         Ok(CartFunction {

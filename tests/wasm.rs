@@ -111,6 +111,28 @@ fn missing_configuration_is_a_clear_error_at_construction() {
 }
 
 #[test]
+fn the_environment_object_is_read_for_its_own_variables_only() {
+    // Deno.env.toObject() holds every variable; only the function's own are read.
+    let ok = env(&[
+        ("SUPABASE_URL", "http://127.0.0.1:54321"),
+        ("SUPABASE_ANON_KEY", "anon-key"),
+        ("PATH", "/usr/bin"),
+    ]);
+    assert!(CartFunction::new(&ok).is_ok());
+    // A value that is not a string is named, like a missing one.
+    Reflect::set(&ok, &"CART_RETRY_BASE_MS".into(), &JsValue::from(5)).unwrap();
+    let err = JsValue::from(CartFunction::new(&ok).err().expect("construction fails"));
+    let text = Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        text.starts_with("invalid function configuration: the environment object: "),
+        "{text}"
+    );
+}
+
+#[test]
 async fn misconfigured_response_is_a_500_json_error() {
     let a = read(misconfigured_response().unwrap()).await;
     assert_eq!((a.status, a.code()), (500, "server_misconfigured"));
