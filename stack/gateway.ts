@@ -1,8 +1,10 @@
 // The local API gateway, standing in for Supabase's Kong and edge-runtime front door on
 // 127.0.0.1:<apiPort>: `/rest/v1/*` -> PostgREST (an `apikey` header is required, as Kong's
-// key-auth does), `/functions/v1/<name>` -> the function host, with `verify_jwt` enforced
-// as the edge runtime does (supabase-platform.md section 5). Streams bodies both ways; an
-// upstream that fails or drops the connection becomes 502, like Kong. Does network I/O.
+// key-auth does), `/functions/v1/<name>` -> the function host, with `verify_jwt` enforced as
+// the edge runtime does (OPTIONS passes; no Authorization header: 401
+// `{"msg":"Error: Missing authorization header"}`; a token not signed with the project
+// secret, or expired: 401 `{"msg":"Invalid JWT"}`). Streams bodies both ways; an upstream
+// that fails or drops the connection becomes 502, like Kong. Does network I/O.
 import { verifyJwt } from "./jwt.ts";
 
 export interface GatewayFunction {

@@ -1,6 +1,8 @@
-// HS256 JSON Web Tokens for the local stack: signing, verification with PostgREST's
-// rules (supabase-platform.md section 4), and the Supabase CLI's local defaults
-// (JWT secret and the demo anon / service_role keys). WebCrypto only; no I/O.
+// HS256 JSON Web Tokens for the local stack and its tests: signing and signature checks
+// with npm `jose`, the claim rules PostgREST applies on top (docs/postgrest-standin.md,
+// "Tokens"), and the Supabase CLI's local defaults (JWT secret and the demo anon /
+// service_role keys). No I/O.
+import { CompactSign, compactVerify, errors } from "jose";
 
 /** The Supabase CLI's local JWT secret (public in the CLI source). */
 export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
@@ -12,37 +14,11 @@ export type Claims = Record<string, unknown>;
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") +
-    "=".repeat((4 - (text.length % 4)) % 4);
-  const binary = atob(padded);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
-}
-
 /** Signs `claims` as an HS256 JWT (header `{"alg":"HS256","typ":"JWT"}`, claim order kept). */
-export async function signJwt(claims: Claims, secret = LOCAL_JWT_SECRET): Promise<string> {
-  const header = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
-  const payload = base64url(encoder.encode(JSON.stringify(claims)));
-  const input = `${header}.${payload}`;
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(input));
-  return `${input}.${base64url(new Uint8Array(mac))}`;
+export function signJwt(claims: Claims, secret = LOCAL_JWT_SECRET): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(encoder.encode(secret));
 }
 
 /** The demo key the Supabase CLI publishes for `role` ("anon" or "service_role"). */
@@ -57,7 +33,7 @@ export type JwtResult = { ok: true; claims: Claims } | { ok: false; error: JwtFa
 
 export interface VerifyOptions {
   secret?: string;
-  /** Expected audience; when set, a token with a different `aud` is refused. */
+  /** Expected audience; when set, a token whose `aud` does not name it is refused. */
   audience?: string;
   /** Current time in seconds (for tests). */
   now?: number;
@@ -65,55 +41,90 @@ export interface VerifyOptions {
   skew?: number;
 }
 
+const malformed = (message: string): JwtResult => ({
+  ok: false,
+  error: { kind: "malformed", message },
+});
+const badClaims = (message: string): JwtResult => ({
+  ok: false,
+  error: { kind: "claims", message },
+});
+
+/** The signature check; the message is PostgREST's for each way a token can fail it. */
+async function verifySignature(
+  token: string,
+  secret: string,
+): Promise<{ ok: true; payload: Uint8Array } | { ok: false; result: JwtResult }> {
+  if (token === "") {
+    return { ok: false, result: malformed("Empty JWT is sent in Authorization header") };
+  }
+  const parts = token.split(".").length;
+  if (parts !== 3) return { ok: false, result: malformed(`Expected 3 parts in JWT; got ${parts}`) };
+  try {
+    const { payload } = await compactVerify(token, encoder.encode(secret), {
+      algorithms: ["HS256"],
+    });
+    return { ok: true, payload };
+  } catch (e) {
+    let message = "JWT cryptographic operation failed";
+    if (e instanceof errors.JOSEAlgNotAllowed || e instanceof errors.JOSENotSupported) {
+      message = "Wrong or unsupported encoding algorithm";
+    } else if (e instanceof errors.JWSSignatureVerificationFailed) {
+      message = "No suitable key or wrong key type";
+    }
+    return { ok: false, result: malformed(message) };
+  }
+}
+
+/** A time claim as PostgREST reads it: a non-integer number counts as 0. */
+function seconds(value: number): number {
+  return Number.isSafeInteger(value) ? value : 0;
+}
+
+/**
+ * PostgREST's claim checks, first failure wins: `exp`, `nbf`, `iat` must be numbers (null
+ * counts as absent) within the skew; `aud` must be a string or an array of strings and,
+ * when an audience is configured, name it (an empty array passes).
+ */
+export function checkClaims(claims: Claims, now: number, skew: number, audience?: string) {
+  const present = (key: string) => claims[key] !== undefined && claims[key] !== null;
+  const times: [string, (t: number) => boolean, string][] = [
+    ["exp", (t) => now - skew > t, "JWT expired"],
+    ["nbf", (t) => now + skew < t, "JWT not yet valid"],
+    ["iat", (t) => now + skew < t, "JWT issued at future"],
+  ];
+  for (const [key, failed, message] of times) {
+    if (!present(key)) continue;
+    const value = claims[key];
+    if (typeof value !== "number") return badClaims(`The JWT '${key}' claim must be a number`);
+    if (failed(seconds(value))) return badClaims(message);
+  }
+  if (present("aud")) {
+    const aud = claims.aud;
+    const auds = Array.isArray(aud) ? aud : [aud];
+    if (!auds.every((a) => typeof a === "string")) {
+      return badClaims("The JWT 'aud' claim must be a string or an array of strings");
+    }
+    const matches = audience === undefined || auds.length === 0 || auds.includes(audience);
+    if (!matches) return badClaims("JWT not in audience");
+  }
+  return null;
+}
+
 /** Verifies an HS256 token the way PostgREST does. */
 export async function verifyJwt(token: string, options: VerifyOptions = {}): Promise<JwtResult> {
-  const malformed = (message: string): JwtResult => ({
-    ok: false,
-    error: { kind: "malformed", message },
-  });
-  const badClaims = (message: string): JwtResult => ({
-    ok: false,
-    error: { kind: "claims", message },
-  });
-  if (token === "") return malformed("Empty JWT is sent in Authorization header");
-  const parts = token.split(".");
-  if (parts.length !== 3) {
-    return malformed(`Expected 3 parts in JWT; got ${parts.length}`);
-  }
-  let header: Claims;
-  let claims: Claims;
-  let signature: Uint8Array;
+  const signed = await verifySignature(token, options.secret ?? LOCAL_JWT_SECRET);
+  if (!signed.ok) return signed.result;
+  let claims: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(fromBase64url(parts[0])));
-    claims = JSON.parse(new TextDecoder().decode(fromBase64url(parts[1])));
-    signature = fromBase64url(parts[2]);
+    claims = JSON.parse(new TextDecoder().decode(signed.payload));
   } catch {
-    return malformed("JWT cryptographic operation failed");
+    claims = null;
   }
-  if (header?.alg !== "HS256" || typeof claims !== "object" || claims === null) {
-    return malformed("Wrong or unsupported encoding algorithm");
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    return badClaims("Parsing claims failed");
   }
-  const valid = await crypto.subtle.verify(
-    "HMAC",
-    await hmacKey(options.secret ?? LOCAL_JWT_SECRET),
-    signature as BufferSource,
-    encoder.encode(`${parts[0]}.${parts[1]}`),
-  );
-  if (!valid) return malformed("No suitable key or wrong key type");
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const skew = options.skew ?? 30;
-  if (typeof claims.exp === "number" && now - skew > claims.exp) {
-    return badClaims("JWT expired");
-  }
-  if (typeof claims.nbf === "number" && now + skew < claims.nbf) {
-    return badClaims("JWT not yet valid");
-  }
-  if (typeof claims.iat === "number" && now + skew < claims.iat) {
-    return badClaims("JWT issued at future");
-  }
-  if (options.audience !== undefined && claims.aud !== undefined) {
-    const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!auds.includes(options.audience)) return badClaims("JWT not in audience");
-  }
-  return { ok: true, claims };
+  const refused = checkClaims(claims as Claims, now, options.skew ?? 30, options.audience);
+  return refused ?? { ok: true, claims: claims as Claims };
 }

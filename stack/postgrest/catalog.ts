@@ -1,7 +1,7 @@
 // The PostgREST stand-in's view of the database catalog: the functions of the exposed
 // schema (pg_proc) with their parameters, volatility and return shape, and PostgREST's
-// rule for choosing the function a request's argument names can call (section 2 of
-// supabase-platform.md). The catalog query does I/O; `chooseFunction` is pure.
+// rule for choosing the function a request's argument names can call
+// (docs/postgrest-standin.md, "RPC"). The catalog query does I/O; `chooseFunction` is pure.
 import type postgres from "postgres";
 
 export interface Param {

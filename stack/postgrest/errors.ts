@@ -1,5 +1,5 @@
-// PostgREST error shaping: the SQLSTATE -> HTTP status table of supabase-platform.md
-// section 3 (one pure function), PostgREST's own PGRSTnnn errors, and the JSON error
+// PostgREST error shaping: the SQLSTATE -> HTTP status table of
+// docs/postgrest-standin.md, "Errors" (one pure function), PostgREST's own PGRSTnnn errors, and the JSON error
 // response (`{code,message,details,hint}`, `Proxy-Status`, `WWW-Authenticate` on 401).
 
 /** A PostgREST error body. */

@@ -1,8 +1,8 @@
-// The PostgREST stand-in's request handling for `/rpc/<fn>` (supabase-platform.md sections
-// 2-4): JWT -> role and claims, body or query -> named arguments, one READ COMMITTED
-// transaction per request connected as `authenticator` with the request settings applied by
-// `set_config(..., true)`, READ ONLY for STABLE/IMMUTABLE functions and GET, then the
-// response shaped by return type, or the PostgREST error. Does database I/O.
+// The PostgREST stand-in's request handling (docs/postgrest-standin.md): JWT -> role and
+// claims, body or query -> named arguments, one READ COMMITTED transaction per request
+// connected as `authenticator` with the request settings applied by `set_config(..., true)`,
+// READ ONLY for STABLE/IMMUTABLE functions and GET, then the response shaped by return type,
+// or the PostgREST error. Does database I/O.
 import postgres from "postgres";
 import { type Claims, verifyJwt } from "../jwt.ts";
 import { buildCall } from "./call.ts";
@@ -52,7 +52,13 @@ export async function authenticate(
       result.error.message,
     );
   }
-  const role = typeof result.claims.role === "string" ? result.claims.role : cfg.anonRole;
+  // PostgREST uses a non-string role claim as its JSON text; an absent one means anon.
+  const claim = result.claims.role;
+  const role = claim === undefined
+    ? cfg.anonRole
+    : typeof claim === "string"
+    ? claim
+    : JSON.stringify(claim);
   return { role, claims: { ...result.claims, role }, anon: role === cfg.anonRole };
 }
 

@@ -1,11 +1,12 @@
 // End-to-end test helpers: reach the running local stack as a POS app does.
-// - user JWTs signed with the stack's secret (HS256 with WebCrypto),
+// - user JWTs signed with the stack's secret (stack/jwt.ts),
 // - supabase-js clients and a `call()` that turns any answer into {status, body, headers},
 // - raw `fetch` through the gateway for requests supabase-js cannot make,
 // - per-test fixtures (store, location, customers with fresh uuids) written with adminSql(),
 // - the database invariants every scenario must leave intact.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import nodeAssert from "node:assert/strict";
+import { signJwt } from "../../stack/jwt.ts";
 import { adminSql, stackInfo } from "../_support/stack.ts";
 
 export { adminSql, stackInfo };
@@ -13,28 +14,6 @@ export type Sql = ReturnType<typeof adminSql>;
 
 // ---------------------------------------------------------------------------------------------
 // JWTs
-
-function base64url(bytes: Uint8Array | string): string {
-  const b = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
-  let s = "";
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** Signs `claims` as an HS256 JWT with `secret`. */
-export async function signJwt(claims: Record<string, unknown>, secret: string): Promise<string> {
-  const head = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const body = base64url(JSON.stringify(claims));
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${head}.${body}`));
-  return `${head}.${body}.${base64url(new Uint8Array(sig))}`;
-}
 
 export interface UserJwtOptions {
   sub?: string;

@@ -1,5 +1,5 @@
 // PostgREST stand-in conformance, authentication and the per-request settings
-// (supabase-platform.md section 4): no token -> anon, bad token -> 401 PGRST301, expired /
+// (docs/postgrest-standin.md, "Tokens"): no token -> anon, bad token -> 401 PGRST301, expired /
 // not yet valid -> 401 PGRST303, WWW-Authenticate on every 401, the role switch, and the
 // request.* settings visible in SQL.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
@@ -92,6 +92,44 @@ Deno.test("stand-in: authentication and request settings", STACK_TEST, async (t)
           `Bearer error="invalid_token", error_description="${message}"`,
         );
       }
+    });
+
+    await t.step("claims of the wrong type -> 401 PGRST303 (AuthSpec)", async () => {
+      // AuthSpec: "fails when the exp claim is not a number", "... the aud claim has a
+      // single value and it's not a string"
+      const cases: [Record<string, unknown>, string][] = [
+        [{ exp: "invalid" }, "The JWT 'exp' claim must be a number"],
+        [{ nbf: "invalid" }, "The JWT 'nbf' claim must be a number"],
+        [{ iat: "invalid" }, "The JWT 'iat' claim must be a number"],
+        [
+          { aud: { invalid: "value" } },
+          "The JWT 'aud' claim must be a string or an array of strings",
+        ],
+      ];
+      for (const [claims, message] of cases) {
+        const token = await signJwt({ role: "authenticated", ...claims });
+        const res = await h.rpc("t_int", {}, { token });
+        assertEquals([res.status, await res.json()], [401, {
+          code: "PGRST303",
+          message,
+          details: null,
+          hint: null,
+        }], message);
+        assertEquals(
+          res.headers.get("www-authenticate"),
+          `Bearer error="invalid_token", error_description="${message}"`,
+        );
+      }
+    });
+
+    await t.step("a non-string role claim is used as its JSON text", async () => {
+      const res = await h.rpc("t_int", {}, { token: await signJwt({ role: 12 }) });
+      const body = await res.json();
+      assertEquals([res.status, body.code, body.message], [
+        401,
+        "22023",
+        'role "12" does not exist',
+      ]);
     });
 
     await t.step(

@@ -1,5 +1,5 @@
 // The SQLSTATE -> HTTP table and PostgREST's error response (stack/postgrest/errors.ts),
-// row by row against supabase-platform.md section 3. Pure: no database.
+// row by row against docs/postgrest-standin.md, "Errors". Pure: no database.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
   errorResponse,

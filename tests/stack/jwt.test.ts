@@ -1,5 +1,6 @@
-// HS256 signing and verification (stack/jwt.ts): the demo keys equal the ones the Supabase
-// CLI publishes, and verification follows PostgREST's rules.
+// HS256 signing and verification (stack/jwt.ts, npm jose underneath): the demo keys equal the
+// ones the Supabase CLI publishes, and verification follows PostgREST's rules
+// (docs/postgrest-standin.md, "Tokens"; cases from PostgREST's Feature/Auth/AuthSpec.hs).
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { demoKey, LOCAL_JWT_SECRET, signJwt, verifyJwt } from "../../stack/jwt.ts";
 
@@ -44,4 +45,65 @@ Deno.test("exp, nbf, iat and aud are checked with 30 s skew (PGRST303)", async (
   assertEquals(await kind({ aud: "other" }, "authenticated"), "JWT not in audience");
   assertEquals(await kind({ aud: ["x", "authenticated"] }, "authenticated"), "ok");
   assertEquals(await kind({ aud: "other" }), "ok");
+});
+
+Deno.test("claims of the wrong type are refused (PGRST303), first failure wins", async () => {
+  const now = 1_900_000_000;
+  const message = async (claims: unknown, audience?: string) => {
+    const r = await verifyJwt(await signJwt(claims as Record<string, unknown>), {
+      now,
+      audience,
+    });
+    return r.ok ? "ok" : `${r.error.kind}: ${r.error.message}`;
+  };
+  // AuthSpec: "fails when the exp / nbf / iat claim is not a number"
+  for (const key of ["exp", "nbf", "iat"]) {
+    assertEquals(
+      await message({ [key]: "invalid", role: "authenticated" }),
+      `claims: The JWT '${key}' claim must be a number`,
+    );
+  }
+  // AuthSpec: "fails when the aud claim has a single value and it's not a string",
+  // "fails when the aud claim is an array but it has non-string elements"
+  const audType = "claims: The JWT 'aud' claim must be a string or an array of strings";
+  assertEquals(await message({ aud: { invalid: "value" } }), audType);
+  assertEquals(await message({ aud: [{ invalid: "value" }, "test"] }), audType);
+  assertEquals(await message({ aud: 7 }, "authenticated"), audType);
+  // null counts as absent; an empty audience list passes; a fractional time counts as 0.
+  assertEquals(await message({ exp: null, nbf: null, iat: null, aud: null }), "ok");
+  assertEquals(await message({ aud: [] }, "authenticated"), "ok");
+  assertEquals(await message({ exp: now + 0.5 }), "claims: JWT expired");
+  assertEquals(await message({ iat: now + 600.5 }), "ok");
+  // Order: exp before nbf before iat before aud.
+  assertEquals(
+    await message({ aud: 1, iat: "x", nbf: now + 60, exp: now - 60 }),
+    "claims: JWT expired",
+  );
+  assertEquals(
+    await message({ aud: 1, iat: "x", nbf: now + 60 }),
+    "claims: JWT not yet valid",
+  );
+  // AuthSpec: "should fail when jwt contains no claims" is about the role; a payload that is
+  // not an object at all cannot be parsed as claims.
+  assertEquals(await message([1, 2]), "claims: Parsing claims failed");
+  assertEquals(await message("text"), "claims: Parsing claims failed");
+});
+
+Deno.test("a token signed with another algorithm is 'malformed' (PGRST301)", async () => {
+  const { CompactSign } = await import("jose");
+  const key = new TextEncoder().encode(LOCAL_JWT_SECRET);
+  const hs512 = await new CompactSign(new TextEncoder().encode('{"role":"anon"}'))
+    .setProtectedHeader({ alg: "HS512", typ: "JWT" }).sign(key);
+  const result = await verifyJwt(hs512);
+  assertEquals(result, {
+    ok: false,
+    error: { kind: "malformed", message: "Wrong or unsupported encoding algorithm" },
+  });
+  const twoParts = await verifyJwt(
+    "ey9zdGdyZXN0X3Rlc3RfYXV0aG9yIiwiaWQiOiJqZG9lIn0.y4vZuu1dDdwAl0",
+  );
+  assertEquals(twoParts, {
+    ok: false,
+    error: { kind: "malformed", message: "Expected 3 parts in JWT; got 2" },
+  });
 });

@@ -1,4 +1,4 @@
-// PostgREST stand-in conformance, RPC calls (supabase-platform.md section 2): argument
+// PostgREST stand-in conformance, RPC calls (docs/postgrest-standin.md, "RPC"): argument
 // names against the catalog, json_to_record conversion, response shape by return type,
 // single-object Accept, methods, invalid JSON, and READ ONLY for STABLE functions and GET.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";

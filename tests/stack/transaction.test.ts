@@ -1,6 +1,6 @@
 // PostgREST stand-in conformance, the request transaction and database errors: COMMIT on
 // success, ROLLBACK on error, every SQLSTATE class raised from SQL reaching the HTTP status
-// of supabase-platform.md section 3, and surviving a database restart.
+// of docs/postgrest-standin.md ("Errors"), and surviving a database restart.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { STACK_TEST, withHarness } from "./_harness.ts";
 
