@@ -1,9 +1,11 @@
 // The local stack, assembled: throwaway PostgreSQL with the Supabase base and the project's
-// migrations, PostgREST (stand-in, or the real binary when available), the function host
-// for each requested function, and the gateway on the API port; writes the stack info file
+// migrations, PostgREST (stand-in, or the real binary when available), with faults on the
+// fault proxy in front of it, the function host for each requested function, and the
+// gateway on the API port; writes the stack info file
 // (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
 // reverse order, and removes its temporary directory. Does I/O (processes, files).
 import { functionConfig, SUPABASE_DIR } from "./config.ts";
+import { type RunningFaultProxy, startFaultProxy } from "./faults.ts";
 import { type RunningFunction, startFunction } from "./functions.ts";
 import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
@@ -15,7 +17,7 @@ export interface StackOptions {
   apiPort?: number;
   /** PostgreSQL port (default 54322). */
   dbPort?: number;
-  /** Enable the PostgREST stand-in's fault hook. */
+  /** Put the fault proxy (stack/faults.ts) between the gateway and PostgREST. */
   faults?: boolean;
   /** Functions to serve (default ["cart"]). */
   functions?: string[];
@@ -100,10 +102,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const rest: RunningPostgrest = await startPostgrest({
       dbUri: authenticatorUrl(pg.dbUrl),
-      faults: options.faults,
       logFile: `${workDir}/postgrest.log`,
     });
     stops.push(() => rest.stop());
+    let faults: RunningFaultProxy | null = null;
+    if (options.faults) {
+      faults = await startFaultProxy(rest.url);
+      stops.push(() => faults!.stop());
+    }
 
     const anonKey = await demoKey("anon");
     const serviceRoleKey = await demoKey("service_role");
@@ -137,7 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
 
     const gateway: RunningGateway = await startGateway({
-      postgrestUrl: rest.url,
+      postgrestUrl: faults?.url ?? rest.url,
       functions: gatewayFunctions,
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
@@ -148,7 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       apiUrl: gateway.url,
       dbUrl: pg.dbUrl,
       postgrestUrl: rest.url,
-      faultUrl: rest.faultUrl,
+      faultUrl: faults?.faultUrl ?? null,
       anonKey,
       serviceRoleKey,
       jwtSecret: LOCAL_JWT_SECRET,

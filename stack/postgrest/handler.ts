@@ -141,7 +141,7 @@ export function fromThrown(e: unknown, anon: boolean): ApiError {
   );
 }
 
-/** Handles one request to the stand-in (everything but the fault hook). */
+/** Handles one request to the stand-in. */
 export async function handle(req: Request, cfg: HandlerConfig): Promise<Response> {
   try {
     return await handleInner(req, cfg);

@@ -13,7 +13,6 @@ export interface PostgrestOptions {
   dbUri: string;
   port?: number;
   jwtSecret?: string;
-  faults?: boolean;
   /** Force the stand-in even when a real binary exists. */
   standIn?: boolean;
   logFile?: string;
@@ -31,9 +30,6 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Running
   const jwtSecret = options.jwtSecret ?? LOCAL_JWT_SECRET;
   const bin = options.standIn ? null : findPostgrestBinary();
   if (bin) {
-    if (options.faults) {
-      console.warn("faults requested, but the real PostgREST has no fault hook: faults are off");
-    }
     return await startRealPostgrest({
       bin,
       dbUri: options.dbUri,
@@ -46,6 +42,5 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Running
     dbUri: options.dbUri,
     port: options.port ?? 0,
     jwtSecret,
-    faults: options.faults,
   });
 }

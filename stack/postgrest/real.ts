@@ -1,7 +1,7 @@
 // Runs the real PostgREST binary in place of the stand-in, when one is available
 // (`POSTGREST_BIN`, or `postgrest` on PATH), with the stand-in's configuration: db-uri as
 // `authenticator`, db-schemas public, db-anon-role anon, the JWT secret. Does I/O
-// (process). The fault hook is a stand-in feature and is not available here.
+// (process).
 import type { RunningPostgrest } from "./server.ts";
 import { waitForHttp } from "../wait.ts";
 
@@ -70,5 +70,5 @@ export async function startRealPostgrest(options: RealPostgrestOptions): Promise
     await stop();
     throw e;
   }
-  return { url, faultUrl: null, kind: "postgrest", stop };
+  return { url, kind: "postgrest", stop };
 }

@@ -1,13 +1,11 @@
 // The PostgREST stand-in's HTTP server: listens on 127.0.0.1, turns each request into a
-// fetch-style `Request` for the handler, and applies the fault hook (`/_fault`) when the
-// stack runs with faults on. Built on node:http because a fault must be able to drop the
-// TCP connection before any response byte is sent, which Deno.serve cannot do.
+// fetch-style `Request` for the handler and writes the handler's answer with its status,
+// reason phrase (PostgREST uses a `PTxyz` error's message as the phrase) and headers. Built
+// on node:http because Deno.serve cannot send a reason phrase of its own.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { LOCAL_JWT_SECRET } from "../jwt.ts";
-import { errorResponse } from "./errors.ts";
-import { type FaultSpec, FaultState, validateFaultSpec } from "./faults.ts";
 import { handle, type HandlerConfig } from "./handler.ts";
 import { RoleSettings } from "./role_settings.ts";
 
@@ -21,8 +19,6 @@ export interface StandInOptions {
   schema?: string;
   extraSearchPath?: string[];
   jwtAudience?: string;
-  /** Enable the fault hook at `/_fault`. */
-  faults?: boolean;
   /** Connection pool size. */
   poolSize?: number;
   /** Database work of one request that takes longer is answered 504 PGRST003 (default 10 s). */
@@ -31,15 +27,10 @@ export interface StandInOptions {
 
 export interface RunningPostgrest {
   url: string;
-  /** `${url}/_fault` when faults are on. */
-  faultUrl: string | null;
   /** "stand-in" or "postgrest" (the real binary). */
   kind: "stand-in" | "postgrest";
   stop(): Promise<void>;
 }
-
-/** What the handler asks the server to do instead of answering. */
-const DROP = Symbol("drop");
 
 async function toRequest(req: http.IncomingMessage, port: number): Promise<Request> {
   const chunks: Uint8Array[] = [];
@@ -58,39 +49,18 @@ async function toRequest(req: http.IncomingMessage, port: number): Promise<Reque
   });
 }
 
-async function send(
-  res: http.ServerResponse,
-  response: Response,
-  closeConnection: boolean,
-): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((v, k) => (headers[k] = v));
-  if (closeConnection) headers["connection"] = "close";
-  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
-  res.writeHead(response.status, headers);
-  res.end(body ?? undefined);
-}
-
-function json(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8" },
+async function send(res: http.ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((v, k) => {
+    if (k !== "set-cookie") headers[k] = v;
   });
-}
-
-async function faultEndpoint(req: Request, faults: FaultState): Promise<Response> {
-  if (req.method === "GET") return json(200, faults.snapshot());
-  if (req.method !== "POST") return json(405, { message: "use GET or POST" });
-  let spec: unknown;
-  try {
-    spec = await req.json();
-  } catch {
-    return json(400, { message: "body must be JSON" });
-  }
-  const problem = validateFaultSpec(spec);
-  if (problem) return json(400, { message: problem });
-  faults.set(spec as FaultSpec);
-  return json(200, faults.snapshot());
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers["set-cookie"] = cookies;
+  const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
+  // Like PostgREST, every answer but a 204 says its length.
+  if (response.status !== 204) headers["content-length"] = String(body?.byteLength ?? 0);
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  res.end(body ?? undefined);
 }
 
 /** Starts the stand-in; `stop()` closes the server and the database pool. */
@@ -132,37 +102,12 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
     replacePool(cfg.sql, `database client fault (${event.error?.message})`);
   };
   globalThis.addEventListener("error", onUncaught);
-  const faults = options.faults ? new FaultState() : null;
   let port = 0;
-
-  const respond = async (request: Request): Promise<Response | typeof DROP> => {
-    const path = new URL(request.url).pathname;
-    if (faults && path === "/_fault") return await faultEndpoint(request, faults);
-    const fault = faults && path.startsWith("/rpc/") ? faults.take() : null;
-    if (fault?.mode === "status") {
-      return errorResponse({
-        status: fault.status,
-        body: { code: fault.code, message: fault.message, details: null, hint: null },
-      });
-    }
-    if (fault?.mode === "drop") return DROP;
-    const response = await handle(request, cfg);
-    if (fault?.mode === "drop_after_commit") return DROP;
-    return response;
-  };
 
   const server = http.createServer((req, res) => {
     (async () => {
       const request = await toRequest(req, port);
-      const response = await respond(request);
-      if (response === DROP) {
-        req.socket.destroy();
-        return;
-      }
-      // With faults on, no connection is reused: an HTTP client silently replays a request
-      // whose reused keep-alive connection closes without an answer (Deno's fetch does), which
-      // would hide a dropped connection from the caller and run the call twice.
-      await send(res, response, faults !== null);
+      await send(res, await handle(request, cfg));
     })().catch((e) => {
       if (!res.headersSent) {
         res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
@@ -182,7 +127,6 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
-    faultUrl: faults ? `${url}/_fault` : null,
     kind: "stand-in",
     async stop() {
       await new Promise<void>((resolve) => {

@@ -1,8 +1,10 @@
-// Scenario 5, faults mid-load. First, a lost response: the PostgREST stand-in commits an RPC
-// and drops the connection; the function's retry must return the same cart / entry. Then 16
-// clients loop over get / add_to_queue on a tiny key space while (a) the stand-in answers
-// 503, drops connections, and drops answers after commit, and (b) PostgreSQL is restarted
-// with `pg_ctl restart -m fast`. Callers get 200 or 503 with Retry-After, never a 500 or a
+// Scenario 5, faults mid-load, injected by the fault proxy in front of PostgREST
+// (stack/faults.ts), so they run the same against the stand-in and a real PostgREST
+// (POSTGREST_BIN). First, a lost response: PostgREST commits an RPC and the proxy drops the
+// connection; the function's retry must return the same cart / entry. Then 16 clients loop
+// over get / add_to_queue on a tiny key space while (a) the proxy answers 503, drops
+// connections, and drops answers after commit, and (b) PostgreSQL is restarted with
+// `pg_ctl restart -m fast`. Callers get 200 or 503 with Retry-After, never a 500 or a
 // hang past the budget; afterwards every call succeeds, the invariants hold, and every queue
 // entry acknowledged to a client is in the database.
 import {
@@ -23,6 +25,7 @@ import {
   userJwt,
 } from "./_lib.ts";
 import type { SupabaseClient } from "@supabase/supabase-js";
+import { faultState, setFault } from "../_support/stack.ts";
 
 const CLIENTS = 16;
 /**
@@ -30,23 +33,6 @@ const CLIENTS = 16;
  * retry budget (CART_RETRY_BUDGET_MS, 5 s), so a caller always hears back in bounded time.
  */
 const BUDGET_MS = 10_000;
-
-async function fault(spec: Record<string, unknown>) {
-  const url = stackInfo().faultUrl;
-  if (!url) {
-    throw new Error("the stack runs without the fault hook (start it with POSCART_FAULTS=1)");
-  }
-  const res = await fetch(url, {
-    method: spec.mode ? "POST" : "GET",
-    headers: { "content-type": "application/json" },
-    body: spec.mode ? JSON.stringify(spec) : undefined,
-  });
-  const body = await res.json();
-  if (!res.ok) {
-    throw new Error(`fault hook refused ${JSON.stringify(spec)}: ${JSON.stringify(body)}`);
-  }
-  return body;
-}
 
 /** `pg_ctl restart -m fast` of the stack's cluster, as the OS user that owns it. */
 async function restartPostgres(): Promise<number> {
@@ -74,30 +60,30 @@ e2eTest(
       const fx = await makeFixture(sql, 2);
       const [forCart, forEntry] = fx.customerIds;
       const app = posClient(await userJwt());
-      await fault({ mode: "off" });
+      await setFault({ mode: "off" });
 
       // `applied` counts the uses of the fault set last.
-      await fault({ mode: "drop_after_commit", count: 1 });
+      await setFault({ mode: "drop_after_commit", count: 1 });
       const got = await call(app, {
         action: "get",
         customer_id: forCart,
         location_id: fx.locationId,
       });
       assertEquals(got.status, 200, JSON.stringify(got.body));
-      assertEquals((await fault({})).applied, 1, "the first answer was dropped after commit");
+      assertEquals((await faultState()).applied, 1, "the first answer was dropped after commit");
       assertEquals(got.body.created, false, "the retry found the cart the lost call committed");
       assertEquals((await activeCarts(sql, fx.locationId, forCart)).map((c) => c.id), [
         got.body.cart.id,
       ]);
 
-      await fault({ mode: "drop_after_commit", count: 1 });
+      await setFault({ mode: "drop_after_commit", count: 1 });
       const added = await call(app, {
         action: "add_to_queue",
         customer_id: forEntry,
         location_id: fx.locationId,
       });
       assertEquals(added.status, 200, JSON.stringify(added.body));
-      assertEquals((await fault({})).applied, 1, "the first answer was dropped after commit");
+      assertEquals((await faultState()).applied, 1, "the first answer was dropped after commit");
       assertEquals(added.body.created, false, "the retry found the entry the lost call committed");
       const entries = await sql`
       select id, cart_id from public.location_queue
@@ -113,7 +99,7 @@ e2eTest(
       );
       await assertInvariants(sql, "scenario 5 lost response");
     } finally {
-      await fault({ mode: "off" }).catch(() => {});
+      await setFault({ mode: "off" }).catch(() => {});
       await sql.end();
     }
   },
@@ -175,17 +161,17 @@ e2eTest(
         timeline.push(`${new Date().toISOString().slice(11, 23)} ${name}`);
       };
       await sleep(1500);
-      mark("stand-in answers 503");
-      await fault({ mode: "status", status: 503, durationMs: 2500 });
+      mark("PostgREST answers 503");
+      await setFault({ mode: "status", status: 503, durationMs: 2500 });
       await sleep(3000);
-      mark("stand-in drops connections");
-      await fault({ mode: "drop", durationMs: 2500 });
+      mark("connections to PostgREST dropped");
+      await setFault({ mode: "drop", durationMs: 2500 });
       await sleep(3000);
-      mark("stand-in drops answers after commit");
-      await fault({ mode: "drop_after_commit", count: 40 });
+      mark("PostgREST answers dropped after commit");
+      await setFault({ mode: "drop_after_commit", count: 40 });
       await sleep(2500);
-      const lostAfterCommit = (await fault({})) as { remaining?: number };
-      await fault({ mode: "off" });
+      const lostAfterCommit = await faultState();
+      await setFault({ mode: "off" });
       mark("pg_ctl restart -m fast");
       const restartMs = await restartPostgres();
       mark("recovery");
@@ -257,7 +243,7 @@ e2eTest(
       assertEquals(keys.carts, 6, "one active cart per customer (4) and per device (2)");
       await assertInvariants(sql, "scenario 5");
     } finally {
-      await fault({ mode: "off" }).catch(() => {});
+      await setFault({ mode: "off" }).catch(() => {});
       await sql.end().catch(() => {});
     }
   },

@@ -1,9 +1,10 @@
 // Test harness for the stand-in's conformance tests: a small stack of its own (throwaway
 // PostgreSQL on a free port with the Supabase base and tests/stack/fixtures.sql, the
-// PostgREST stand-in with the fault hook, the gateway), independent of any running stack.
-// With POSTGREST_BIN set, the same tests run against the real PostgREST instead (the fault
-// hook tests are then skipped: the hook is a stand-in feature).
+// PostgREST stand-in, the fault proxy in front of it, the gateway in front of that),
+// independent of any running stack. With POSTGREST_BIN set, the same tests run against the
+// real PostgREST instead, fault tests included.
 import postgres from "postgres";
+import { startFaultProxy } from "../../stack/faults.ts";
 import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
 import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
@@ -19,9 +20,12 @@ export const REAL_POSTGREST: string | null = Deno.env.get("POSTGREST_BIN")
 
 export interface Harness {
   dbUrl: string;
+  /** PostgREST itself (stand-in or real). */
   restUrl: string;
-  /** null when running against the real PostgREST. */
-  faultUrl: string | null;
+  /** The fault proxy in front of PostgREST (the gateway forwards `/rest/v1` there). */
+  proxyUrl: string;
+  /** The proxy's hook: GET the state, POST a fault. */
+  faultUrl: string;
   apiUrl: string;
   anonKey: string;
   serviceRoleKey: string;
@@ -59,12 +63,14 @@ export async function withHarness(
         port: freePort(),
         jwtSecret: LOCAL_JWT_SECRET,
       })
-      : await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), faults: true });
+      : await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl) });
     stops.push(() => rest.stop());
+    const proxy = await startFaultProxy(rest.url);
+    stops.push(() => proxy.stop());
     const anonKey = await demoKey("anon");
     const serviceRoleKey = await demoKey("service_role");
     const gateway = await startGateway({
-      postgrestUrl: rest.url,
+      postgrestUrl: proxy.url,
       functions: options.functions ?? {},
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
@@ -75,7 +81,8 @@ export async function withHarness(
     await fn({
       dbUrl: pg.dbUrl,
       restUrl: rest.url,
-      faultUrl: rest.faultUrl,
+      proxyUrl: proxy.url,
+      faultUrl: proxy.faultUrl,
       apiUrl: gateway.url,
       anonKey,
       serviceRoleKey,
