@@ -6,9 +6,16 @@ import type postgres from "postgres";
 
 export interface Param {
   name: string;
-  /** SQL type as `format_type` prints it, usable in a column definition list. */
+  /** SQL type as `format_type` prints it. */
   type: string;
+  /**
+   * The type used to read the argument (column definition list, cast): `character` and `bit`
+   * become `character varying` and `bit varying`, so a longer value reaches the function
+   * whole instead of being cut to one character, as PostgREST does.
+   */
+  readType: string;
   hasDefault: boolean;
+  variadic: boolean;
 }
 
 /** How the result is shaped into JSON. */
@@ -43,7 +50,8 @@ select p.oid::int as oid,
                 where m in ('o', 't', 'b')) as has_out
   from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
-  join pg_type rt on rt.oid = p.prorettype
+  join pg_type dt on dt.oid = p.prorettype
+  join pg_type rt on rt.oid = case dt.typtype when 'd' then dt.typbasetype else dt.oid end
  where n.nspname = $1 and p.proname = $2 and p.prokind = 'f'`;
 
 interface CatalogRow {
@@ -60,26 +68,45 @@ interface CatalogRow {
   has_out: boolean;
 }
 
-/** Turns one pg_proc row into the routine description. */
-export function toRoutine(row: CatalogRow): RoutineInfo {
-  const inputs: { name: string; type: string }[] = [];
+const READ_TYPES: Record<string, string> = {
+  "bit": "bit varying",
+  "bit[]": "bit varying[]",
+  "character": "character varying",
+  "character[]": "character varying[]",
+};
+
+/** Turns one pg_proc row into the routine description (null: PostgREST cannot call it). */
+export function toRoutine(row: CatalogRow): RoutineInfo | null {
+  const inputs: { name: string; type: string; variadic: boolean }[] = [];
   row.arg_types.forEach((type, i) => {
     const mode = row.arg_modes[i] ?? "i";
     if (mode === "i" || mode === "b" || mode === "v") {
-      inputs.push({ name: row.arg_names[i] ?? "", type });
+      inputs.push({ name: row.arg_names[i] ?? "", type, variadic: mode === "v" });
     }
   });
+  // Unnamed parameters: only a single one of a type that can take the whole body.
+  const unnamed = inputs.filter((p) => p.name === "");
+  if (
+    unnamed.length > 1 ||
+    (unnamed.length === 1 && !["json", "jsonb", "text", "xml", "bytea"].includes(unnamed[0].type))
+  ) {
+    return null;
+  }
   const firstDefault = inputs.length - row.n_defaults;
-  const params = inputs.map((p, i) => ({ ...p, hasDefault: i >= firstDefault }));
+  const params = inputs.map((p, i) => ({
+    ...p,
+    readType: READ_TYPES[p.type] ?? p.type,
+    hasDefault: i >= firstDefault,
+  }));
   const singleUnnamedJson = params.length === 1 && params[0].name === "" &&
       (params[0].type === "json" || params[0].type === "jsonb")
     ? params[0].type as "json" | "jsonb"
     : null;
+  // Composite: a table or composite type, or any OUT / INOUT / TABLE parameter (even a
+  // single one: it answers `{"name": value}`). `record` without them is a scalar.
   let shape: ReturnShape = "scalar";
-  if (row.ret_name === "void") shape = "void";
-  else if (row.ret_kind === "c" || (row.ret_name === "record" && row.has_out)) {
-    shape = "composite";
-  }
+  if (row.ret_kind === "c" || row.has_out) shape = "composite";
+  else if (row.ret_name === "void") shape = "void";
   return {
     schema: row.schema,
     name: row.name,
@@ -98,7 +125,7 @@ export async function loadRoutines(
   name: string,
 ): Promise<RoutineInfo[]> {
   const rows = await sql.unsafe(CATALOG_QUERY, [schema, name], { prepare: true });
-  return (rows as unknown as CatalogRow[]).map(toRoutine);
+  return (rows as unknown as CatalogRow[]).map(toRoutine).filter((r) => r !== null);
 }
 
 export type Choice =

@@ -10,10 +10,12 @@ export interface ErrorBody {
   hint: string | null;
 }
 
-/** An error with its HTTP status and optional extra headers. */
+/** An error with its HTTP status, optional reason phrase and extra headers. */
 export interface ApiError {
   status: number;
   body: ErrorBody;
+  /** The reason phrase, when not the standard one (`PTxyz`: the error message). */
+  statusText?: string;
   headers?: Record<string, string>;
 }
 
@@ -45,8 +47,19 @@ export function httpStatusForSqlState(code: string, message: string, anon: boole
   if (c === "42883" || c === "42P01") return 404;
   if (c === "42P17") return 500;
   if (c === "42501") return anon ? 401 : 403;
-  if (/^PT\d{3}$/.test(c)) return Number(c.slice(2));
+  if (cls === "PT") return ptStatus(c) ?? 500;
   return 400;
+}
+
+/**
+ * `PTxyz` -> xyz when it is a number; `PT40A` and the like: null (500). The stand-in also
+ * answers 500 for a number outside 200-599, which its HTTP server cannot send.
+ */
+function ptStatus(code: string): number | null {
+  const digits = code.slice(2);
+  if (!/^\d+$/.test(digits)) return null;
+  const n = Number(digits);
+  return n >= 200 && n <= 599 ? n : null;
 }
 
 /** The fields of a PostgreSQL error that PostgREST reports. */
@@ -60,8 +73,12 @@ export interface DbErrorFields {
 /** Turns a database error into PostgREST's response (including `RAISE ... 'PGRST'`). */
 export function fromDbError(err: DbErrorFields, anon: boolean): ApiError {
   if (err.code === "PGRST") return fromRaisedPgrst(err);
+  const status = httpStatusForSqlState(err.code, err.message, anon);
+  // PostgREST sends a PTxyz error's message as the reason phrase.
+  const pt = err.code.toUpperCase().startsWith("PT") && ptStatus(err.code.toUpperCase()) !== null;
   return {
-    status: httpStatusForSqlState(err.code, err.message, anon),
+    status,
+    ...(pt ? { statusText: reasonPhrase(err.message) } : {}),
     body: {
       code: err.code,
       message: err.message,
@@ -71,30 +88,59 @@ export function fromDbError(err: DbErrorFields, anon: boolean): ApiError {
   };
 }
 
-/** `RAISE sqlstate 'PGRST' USING message = '{json}', detail = '{"status":..,"headers":..}'`. */
+/** A reason phrase HTTP can carry: printable ASCII on one line. */
+function reasonPhrase(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, " ");
+}
+
+/**
+ * `RAISE sqlstate 'PGRST' USING message = '{json}', detail = '{"status":..,"headers":..}'`
+ * (optionally `"status_text"`); anything else is 500 PGRST121 saying which part is wrong.
+ */
 function fromRaisedPgrst(err: DbErrorFields): ApiError {
-  try {
-    const msg = JSON.parse(err.message);
-    const detail = JSON.parse(err.detail ?? "");
-    if (typeof msg?.code !== "string" || typeof msg?.message !== "string") throw new Error();
-    if (typeof detail?.status !== "number") throw new Error();
-    return {
-      status: detail.status,
-      headers: detail.headers ?? {},
-      body: {
-        code: msg.code,
-        message: msg.message,
-        details: msg.details ?? null,
-        hint: msg.hint ?? null,
-      },
-    };
-  } catch {
-    return pgrstError(
+  const parse = (text: string | null | undefined) => {
+    try {
+      const value = JSON.parse(text ?? "");
+      return typeof value === "object" && value !== null ? value : null;
+    } catch {
+      return null;
+    }
+  };
+  const msg = parse(err.message);
+  const parseError = (details: string, hint: string) =>
+    pgrstError(
       "PGRST121",
-      "Could not parse JSON in the RAISE SQLSTATE 'PGRST' error",
-      "Invalid JSON value for MESSAGE or DETAIL",
+      `Could not parse JSON in the "RAISE SQLSTATE 'PGRST'" error`,
+      details,
+      hint,
+    );
+  const detailHint =
+    "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.";
+  if (!msg || typeof msg.code !== "string" || typeof msg.message !== "string") {
+    return parseError(
+      `Invalid JSON value for MESSAGE: '${err.message}'`,
+      "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.",
     );
   }
+  if (!err.detail) return parseError("DETAIL is missing in the RAISE statement", detailHint);
+  const detail = parse(err.detail);
+  if (!detail || typeof detail.status !== "number" || typeof detail.headers !== "object") {
+    return parseError(`Invalid JSON value for DETAIL: '${err.detail}'`, detailHint);
+  }
+  const statusText = typeof detail.status_text === "string"
+    ? { statusText: reasonPhrase(detail.status_text) }
+    : {};
+  return {
+    status: detail.status,
+    ...statusText,
+    headers: detail.headers ?? {},
+    body: {
+      code: msg.code,
+      message: msg.message,
+      details: msg.details ?? null,
+      hint: msg.hint ?? null,
+    },
+  };
 }
 
 const PGRST_STATUS: Record<string, number> = {
@@ -105,12 +151,19 @@ const PGRST_STATUS: Record<string, number> = {
   PGRST100: 400,
   PGRST101: 405,
   PGRST102: 400,
+  PGRST103: 416,
   PGRST106: 406,
   PGRST107: 406,
+  PGRST111: 500,
+  PGRST112: 500,
   PGRST116: 406,
+  PGRST117: 405,
   PGRST121: 500,
+  PGRST122: 400,
+  PGRST125: 404,
   PGRST202: 404,
   PGRST203: 300,
+  PGRST204: 400,
   PGRST205: 404,
   PGRST300: 500,
   PGRST301: 401,
@@ -143,5 +196,9 @@ export function errorResponse(err: ApiError): Response {
         : "Bearer",
     );
   }
-  return new Response(JSON.stringify(err.body), { status: err.status, headers });
+  return new Response(JSON.stringify(err.body), {
+    status: err.status,
+    statusText: err.statusText,
+    headers,
+  });
 }

@@ -5,10 +5,22 @@
 // or the PostgREST error. Does database I/O.
 import postgres from "postgres";
 import { type Claims, verifyJwt } from "../jwt.ts";
-import { buildCall } from "./call.ts";
+import { buildCall, type CallArgs } from "./call.ts";
 import { chooseFunction, loadRoutines, type RoutineInfo } from "./catalog.ts";
 import { type ApiError, errorResponse, fromDbError, pgrstError } from "./errors.ts";
+import { parsePrefer, preferenceApplied, type Preferences } from "./prefer.ts";
+import { contentRange, parseQuery, type QueryParams, requestRange } from "./query.ts";
 import type { RoleSettings } from "./role_settings.ts";
+import {
+  buildDelete,
+  buildInsert,
+  buildRead,
+  buildUpdate,
+  type Column,
+  loadRelation,
+  type Relation,
+  type Statement,
+} from "./table.ts";
 
 export interface HandlerConfig {
   /** Pool connected as `authenticator` (the server may replace it after a client fault). */
@@ -27,12 +39,13 @@ export interface HandlerConfig {
   jwtAudience?: string;
   /** `ALTER ROLE ... SET` settings applied for the request's role. */
   roleSettings: RoleSettings;
+  /** PostgREST's db-tx-end: how a request's transaction ends, and whether `Prefer: tx=` may change it. */
+  txEnd: TxEnd;
 }
 
-type Auth = { role: string; claims: Claims; anon: boolean };
+export type TxEnd = "commit" | "commit-allow-override" | "rollback" | "rollback-allow-override";
 
-const JSON_TYPE = "application/json; charset=utf-8";
-const OBJECT_TYPE = "application/vnd.pgrst.object+json";
+type Auth = { role: string; claims: Claims; anon: boolean };
 
 /** The role and claims of a request, or the 401 error (PGRST301 / PGRST303). */
 export async function authenticate(
@@ -62,26 +75,42 @@ export async function authenticate(
   return { role, claims: { ...result.claims, role }, anon: role === cfg.anonRole };
 }
 
-/** The call's arguments: the JSON body for POST, the query string for GET/HEAD. */
-async function readArgs(
-  req: Request,
-  url: URL,
-): Promise<{ ok: true; args: unknown } | { ok: false; error: ApiError }> {
-  if (req.method !== "POST") {
-    const args: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) args[k] = v;
-    return { ok: true, args };
-  }
+/** A JSON request body: its text, the parsed value, and its object keys. */
+interface Body {
+  text: string;
+  value: unknown;
+  array: boolean;
+  /** Keys of the object, or of an array's first object. */
+  keys: string[];
+  /** Every object of an array has the same keys (PostgREST requires it without `columns`). */
+  uniform: boolean;
+}
+
+/**
+ * Reads the JSON body; 400 PGRST102 when it is not JSON. An empty body is `{}` for a
+ * function call (`emptyIsObject`) and an error for a table.
+ */
+async function readBody(req: Request, emptyIsObject: boolean): Promise<Body | ApiError> {
   const text = await req.text();
-  if (text.trim() === "") return { ok: true, args: {} };
-  try {
-    return { ok: true, args: JSON.parse(text) };
-  } catch (e) {
-    return {
-      ok: false,
-      error: pgrstError("PGRST102", "Empty or invalid json", (e as Error).message),
-    };
+  if (text.trim() === "" && emptyIsObject) {
+    return { text: "{}", value: {}, array: false, keys: [], uniform: true };
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return pgrstError("PGRST102", "Empty or invalid json");
+  }
+  const array = Array.isArray(value);
+  const first = array ? (value as unknown[])[0] : value;
+  const isObject = (x: unknown) => typeof x === "object" && x !== null && !Array.isArray(x);
+  const keys = isObject(first) ? Object.keys(first as object) : [];
+  const uniform = !array ||
+    (value as unknown[]).every((x) =>
+      isObject(x) && Object.keys(x as object).length === keys.length &&
+      keys.every((k) => k in (x as object))
+    );
+  return { text, value, array, keys, uniform };
 }
 
 function isApiError(x: unknown): x is ApiError {
@@ -161,31 +190,214 @@ export async function handle(req: Request, cfg: HandlerConfig): Promise<Response
   }
 }
 
+const JSON_TYPE = "application/json; charset=utf-8";
+const OBJECT_TYPE = "application/vnd.pgrst.object+json";
+
+/** What `Accept` asks for: a JSON array (or value), exactly one object, or nothing we serve. */
+function negotiate(accept: string | null): "json" | "single" | ApiError {
+  if (accept === null || accept.trim() === "") return "json";
+  const types = accept.split(",").map((t) => t.split(";")[0].trim().toLowerCase());
+  for (const t of types) {
+    if (t === OBJECT_TYPE) return "single";
+    if (["application/json", "*/*", "application/*", ""].includes(t)) return "json";
+  }
+  return pgrstError(
+    "PGRST107",
+    `None of these media types are available: ${accept.split(",").map((t) => t.trim()).join(", ")}`,
+  );
+}
+
+/** One row of every statement the stand-in runs. */
+interface ResultRow {
+  total_result_set: string | number | null;
+  page_total: string | number;
+  body: string | null;
+  response_headers: string | null;
+  response_status: string | null;
+  response_inserted?: string | number | null;
+}
+
+/** Ends the transaction with ROLLBACK while keeping the statement's result. */
+class Rollback {
+  constructor(readonly row: ResultRow) {}
+}
+
+/** Ends the transaction with ROLLBACK and answers this error. */
+class Refused {
+  constructor(readonly error: ApiError) {}
+}
+
+interface Work {
+  statement: Statement;
+  readOnly: boolean;
+  /** An error that refuses the result (the transaction is then rolled back). */
+  refuse?: (row: ResultRow) => ApiError | null;
+}
+
+/** The request's context, shared by function calls and table routes. */
+interface Ctx {
+  req: Request;
+  url: URL;
+  cfg: HandlerConfig;
+  auth: Auth;
+  prefs: Preferences;
+  single: boolean;
+  query: QueryParams;
+  /** The client chose the schema with Content-Profile / Accept-Profile. */
+  profile: boolean;
+}
+
+const singular = (row: ResultRow): ApiError | null =>
+  Number(row.page_total) === 1 ? null : pgrstError(
+    "PGRST116",
+    "Cannot coerce the result to a single JSON object",
+    `The result contains ${Number(row.page_total)} rows`,
+  );
+
+/**
+ * Runs `work` in the request's transaction: the settings, then the statement; COMMIT, or
+ * ROLLBACK when the result is refused or the transaction ends in rollback.
+ */
+async function run(ctx: Ctx, work: Work): Promise<ResultRow | Response> {
+  const { cfg, req, auth, url } = ctx;
+  const sql = cfg.sql;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of req.headers) if (k !== "cookie") headers[k.toLowerCase()] = v;
+  const searchPath = [cfg.schema, ...cfg.extraSearchPath].map((s) => `"${s}"`).join(", ");
+  const rollback = ctx.prefs.tx === "rollback" ||
+    (ctx.prefs.tx === undefined && cfg.txEnd.startsWith("rollback"));
+  try {
+    const settings: [string, string][] = [
+      ["search_path", searchPath],
+      ...Object.entries(await withDeadline(cfg.roleSettings.of(auth.role), cfg.requestTimeoutMs)),
+      ["role", auth.role],
+      ["request.jwt.claims", JSON.stringify(auth.claims)],
+      ["request.method", req.method],
+      ["request.path", url.pathname],
+      ["request.headers", JSON.stringify(headers)],
+    ];
+    const setText = "select " +
+      settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ");
+    const mode = `isolation level read committed ${work.readOnly ? "read only" : "read write"}`;
+    const transaction = sql.begin(mode, async (tx) => {
+      // Prepared (the texts repeat) and pipelined: both go out before the first answer. If
+      // the settings fail, the statement fails with 25P02 and the settings' error is reported.
+      const [, rows] = await Promise.all([
+        tx.unsafe(setText, settings.flat(), { prepare: true }),
+        tx.unsafe(work.statement.text, work.statement.params as never[], { prepare: true }),
+      ]);
+      const row = rows[0] as unknown as ResultRow;
+      const refusal = work.refuse?.(row);
+      if (refusal) throw new Refused(refusal);
+      if (rollback) {
+        // A deferred constraint still reports its violation, as it would on COMMIT.
+        await tx.unsafe("SET CONSTRAINTS ALL IMMEDIATE");
+        throw new Rollback(row);
+      }
+      return row;
+    }) as unknown as Promise<ResultRow>;
+    return await withDeadline(transaction, cfg.requestTimeoutMs);
+  } catch (e) {
+    if (e instanceof Rollback) return e.row;
+    if (e instanceof Refused) return errorResponse(e.error);
+    const err = fromThrown(e, auth.anon);
+    if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(sql);
+    return errorResponse(err);
+  }
+}
+
+/**
+ * The success answer: status, headers, body, with `response.status` / `response.headers`
+ * set by SQL applied over PostgREST's own (500 PGRST112 / PGRST111 when malformed).
+ */
+function answer(
+  ctx: Ctx,
+  row: ResultRow,
+  status: number,
+  headers: Headers,
+  body: string | null,
+): Response {
+  if (ctx.profile) headers.set("Content-Profile", ctx.cfg.schema);
+  if (row.response_status !== null) {
+    const code = Number(row.response_status);
+    if (!/^\d+$/.test(row.response_status) || code < 100 || code > 999) {
+      return errorResponse(
+        pgrstError("PGRST112", "response.status guc must be a valid status code"),
+      );
+    }
+    status = code;
+  }
+  if (row.response_headers !== null) {
+    let list: unknown;
+    try {
+      list = JSON.parse(row.response_headers);
+    } catch {
+      list = null;
+    }
+    const valid = Array.isArray(list) &&
+      list.every((h) =>
+        typeof h === "object" && h !== null && Object.keys(h).length === 1 &&
+        typeof Object.values(h)[0] === "string"
+      );
+    if (!valid) {
+      return errorResponse(pgrstError(
+        "PGRST111",
+        "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+      ));
+    }
+    const fromSql = new Headers();
+    for (const h of list as Record<string, string>[]) {
+      const [[k, v]] = Object.entries(h);
+      fromSql.append(k, v);
+    }
+    for (const [k, v] of fromSql) headers.set(k, v);
+  }
+  const send = ctx.req.method === "HEAD" || status === 204 ? null : body;
+  return new Response(send, { status, headers });
+}
+
+function contentType(ctx: Ctx): string {
+  return ctx.single ? `${OBJECT_TYPE}; charset=utf-8` : JSON_TYPE;
+}
+
+/** Headers every success answer carries: Content-Range, Preference-Applied. */
+function baseHeaders(
+  ctx: Ctx,
+  range: string,
+  applied: Parameters<typeof preferenceApplied>[1],
+): Headers {
+  const headers = new Headers({ "Content-Range": range });
+  const pa = preferenceApplied(ctx.prefs, applied);
+  if (pa) headers.set("Preference-Applied", pa);
+  return headers;
+}
+
 async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> {
   const url = new URL(req.url);
   const auth = await authenticate(req, cfg);
   if (isApiError(auth)) return errorResponse(auth);
 
   const rpc = /^\/rpc\/([^/]+)$/.exec(url.pathname);
-  if (!rpc) {
-    const table = url.pathname.replace(/^\/+/, "");
+  const table = rpc ? null : /^\/([^/]+)$/.exec(url.pathname);
+  if (!rpc && !table) {
+    return errorResponse(pgrstError("PGRST125", "Invalid path specified in request URL"));
+  }
+  const name = decodeURIComponent((rpc ?? table)![1]);
+  const methods = rpc ? ["GET", "HEAD", "POST"] : ["GET", "HEAD", "POST", "PATCH", "DELETE"];
+  if (req.method === "OPTIONS") {
+    return new Response(null, { status: 200, headers: { Allow: `OPTIONS,${methods.join(",")}` } });
+  }
+  if (!methods.includes(req.method)) {
     return errorResponse(
-      pgrstError(
-        "PGRST205",
-        `Could not find the table '${cfg.schema}.${table}' in the schema cache`,
-      ),
+      rpc
+        ? pgrstError("PGRST101", `Cannot use the ${req.method} method on RPC`)
+        : pgrstError("PGRST117", `Unsupported HTTP method: ${req.method}`),
     );
   }
-  const name = decodeURIComponent(rpc[1]);
-  if (req.method === "OPTIONS") {
-    return new Response(null, { status: 200, headers: { Allow: "OPTIONS,GET,HEAD,POST" } });
-  }
-  if (!["GET", "HEAD", "POST"].includes(req.method)) {
-    return errorResponse(pgrstError("PGRST101", `Cannot use the ${req.method} method on RPC`));
-  }
+  const read = req.method === "GET" || req.method === "HEAD";
 
-  // Content-Profile (POST) / Accept-Profile (GET) choose the schema; only one is exposed.
-  const profile = req.headers.get(req.method === "POST" ? "content-profile" : "accept-profile");
+  // Content-Profile (writes) / Accept-Profile (reads) choose the schema; one is exposed.
+  const profile = req.headers.get(read ? "accept-profile" : "content-profile");
   if (profile !== null && profile !== cfg.schema) {
     return errorResponse(pgrstError(
       "PGRST106",
@@ -194,28 +406,54 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
       `Only the following schemas are exposed: ${cfg.schema}`,
     ));
   }
-
-  const read = await readArgs(req, url);
-  if (!read.ok) return errorResponse(read.error);
-  const args = read.args;
-  const keys = typeof args === "object" && args !== null && !Array.isArray(args)
-    ? Object.keys(args)
-    : [];
-
-  const sql = cfg.sql;
-  const failed = (e: unknown): Response => {
-    const err = fromThrown(e, auth.anon);
-    if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(sql);
-    return errorResponse(err);
+  const media = negotiate(req.headers.get("accept"));
+  if (typeof media !== "string") return errorResponse(media);
+  const prefs = parsePrefer(req.headers, cfg.txEnd.endsWith("allow-override"));
+  if (prefs.handling === "strict" && prefs.invalid.length > 0) {
+    return errorResponse(pgrstError(
+      "PGRST122",
+      "Invalid preferences given with handling=strict",
+      `Invalid preferences: ${prefs.invalid.join(", ")}`,
+    ));
+  }
+  const query = parseQuery(url.searchParams, rpc !== null && read);
+  if (isApiError(query)) return errorResponse(query);
+  const ctx: Ctx = {
+    req,
+    url,
+    cfg,
+    auth,
+    prefs,
+    single: media === "single",
+    query,
+    profile: profile !== null,
   };
+  return rpc ? await callFunction(ctx, name) : await tableRoute(ctx, name);
+}
+
+async function callFunction(ctx: Ctx, name: string): Promise<Response> {
+  const { req, cfg, query } = ctx;
+  const read = req.method !== "POST";
+  let args: CallArgs;
+  let keys: string[];
+  let bodyValue: unknown = {};
+  if (read) {
+    args = { kind: "query", args: query.args };
+    keys = [...new Set(query.args.map(([k]) => k))];
+  } else {
+    const body = await readBody(req, true);
+    if (isApiError(body)) return errorResponse(body);
+    keys = query.columns ?? body.keys;
+    bodyValue = body.value;
+    args = { kind: "body", json: body.text, keys, array: body.array };
+  }
   let routines: RoutineInfo[];
   try {
-    routines = await withDeadline(
-      loadRoutines(sql, cfg.schema, name),
-      cfg.requestTimeoutMs,
-    );
+    routines = await withDeadline(loadRoutines(cfg.sql, cfg.schema, name), cfg.requestTimeoutMs);
   } catch (e) {
-    return failed(e);
+    const err = fromThrown(e, ctx.auth.anon);
+    if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(cfg.sql);
+    return errorResponse(err);
   }
   const choice = chooseFunction(routines, keys);
   if (!choice.ok) {
@@ -230,77 +468,179 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
     ));
   }
   const routine = choice.routine;
-  if (
-    !routine.singleUnnamedJson && (typeof args !== "object" || args === null || Array.isArray(args))
-  ) {
+  const isObject = typeof bodyValue === "object" && bodyValue !== null;
+  if (!routine.singleUnnamedJson && !isObject) {
     return errorResponse(pgrstError("PGRST102", "Empty or invalid json"));
   }
-  const readOnly = req.method !== "POST" || routine.volatility !== "v";
-  const call = buildCall(routine, keys);
-
-  const headers: Record<string, string> = {};
-  for (const [k, v] of req.headers) if (k !== "cookie") headers[k.toLowerCase()] = v;
-  const searchPath = [cfg.schema, ...cfg.extraSearchPath].map((s) => `"${s}"`).join(", ");
-
-  let row: { body: string | null; n: string | number };
-  try {
-    const settings: [string, string][] = [
-      ["search_path", searchPath],
-      ...Object.entries(
-        await withDeadline(cfg.roleSettings.of(auth.role), cfg.requestTimeoutMs),
-      ),
-      ["role", auth.role],
-      ["request.jwt.claims", JSON.stringify(auth.claims)],
-      ["request.method", req.method],
-      ["request.path", url.pathname],
-      ["request.headers", JSON.stringify(headers)],
-    ];
-    const setText = "select " +
-      settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ");
-    const mode = `isolation level read committed ${readOnly ? "read only" : "read write"}`;
-    const transaction = sql.begin(mode, async (tx) => {
-      // Prepared (the texts repeat) and pipelined: both go out before the first answer. If
-      // the settings fail, the call fails with 25P02 and the settings' error is reported.
-      const params = call.takesBody ? [JSON.stringify(args)] : [];
-      const [, rows] = await Promise.all([
-        tx.unsafe(setText, settings.flat(), { prepare: true }),
-        tx.unsafe(call.text, params, { prepare: true }),
-      ]);
-      return rows[0] as unknown as { body: string | null; n: string | number };
-    }) as unknown as Promise<{ body: string | null; n: string | number }>;
-    row = await withDeadline(transaction, cfg.requestTimeoutMs);
-  } catch (e) {
-    return failed(e);
-  }
-  return shapeResponse(req, call.isVoid, call.returnsSet, row);
+  const range = requestRange(query, req.method === "GET" ? req.headers.get("range") : null);
+  if (isApiError(range)) return errorResponse(range);
+  const count = ctx.prefs.count !== undefined;
+  const call = buildCall(routine, args, { query, range, count, single: ctx.single });
+  const row = await run(ctx, {
+    statement: call,
+    readOnly: read || routine.volatility !== "v",
+    refuse: ctx.single && routine.returnsSet ? singular : undefined,
+  });
+  if (row instanceof Response) return row;
+  const total = row.total_result_set === null ? null : Number(row.total_result_set);
+  const { status, header } = contentRange(range.offset, Number(row.page_total), total);
+  const headers = baseHeaders(ctx, header, ["count", "tx", "handling"]);
+  if (call.isVoid) return answer(ctx, row, 204, headers, null);
+  headers.set("Content-Type", contentType(ctx));
+  return answer(ctx, row, status, headers, row.body ?? "null");
 }
 
-/** The success response: 204 for void, the JSON body, or one object for `Accept: ...object+json`. */
-function shapeResponse(
-  req: Request,
-  isVoid: boolean,
-  returnsSet: boolean,
-  row: { body: string | null; n: string | number },
-): Response {
-  if (isVoid) return new Response(null, { status: 204 });
-  let body = row.body ?? "null";
-  let contentType = JSON_TYPE;
-  if ((req.headers.get("accept") ?? "").includes(OBJECT_TYPE)) {
-    const n = Number(row.n);
-    if (returnsSet) {
-      if (n !== 1) {
-        return errorResponse(pgrstError(
-          "PGRST116",
-          "Cannot coerce the result to a single JSON object",
-          `The result contains ${n} rows`,
-        ));
-      }
-      body = JSON.stringify(JSON.parse(body)[0]);
+/** 400 PGRST204 for a payload column the relation does not have. */
+function payloadColumns(rel: Relation, keys: string[]): Column[] | ApiError {
+  const columns: Column[] = [];
+  for (const key of keys) {
+    const column = rel.columns.find((c) => c.name === key);
+    if (!column) {
+      return pgrstError(
+        "PGRST204",
+        `Could not find the '${key}' column of '${rel.name}' in the schema cache`,
+      );
     }
-    contentType = `${OBJECT_TYPE}; charset=utf-8`;
+    columns.push(column);
   }
-  return new Response(req.method === "HEAD" ? null : body, {
-    status: 200,
-    headers: { "Content-Type": contentType },
+  return columns;
+}
+
+async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
+  const { req, cfg, query, prefs } = ctx;
+  let rel: Relation | null;
+  try {
+    rel = await withDeadline(loadRelation(cfg.sql, cfg.schema, name), cfg.requestTimeoutMs);
+  } catch (e) {
+    const err = fromThrown(e, ctx.auth.anon);
+    if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(cfg.sql);
+    return errorResponse(err);
+  }
+  if (!rel) {
+    return errorResponse(
+      pgrstError(
+        "PGRST205",
+        `Could not find the table '${cfg.schema}.${name}' in the schema cache`,
+      ),
+    );
+  }
+  const count = prefs.count !== undefined;
+  const refuse = ctx.single ? singular : undefined;
+  if (req.method === "GET" || req.method === "HEAD") {
+    const range = requestRange(query, req.method === "GET" ? req.headers.get("range") : null);
+    if (isApiError(range)) return errorResponse(range);
+    const statement = buildRead(rel, { query, range, count, single: ctx.single });
+    const row = await run(ctx, { statement, readOnly: true, refuse });
+    if (row instanceof Response) return row;
+    const total = row.total_result_set === null ? null : Number(row.total_result_set);
+    const { status, header } = contentRange(range.offset, Number(row.page_total), total);
+    const headers = baseHeaders(ctx, header, ["count", "tx", "handling"]);
+    headers.set("Content-Location", `/${rel.name}${ctx.url.search ? ctx.url.search : ""}`);
+    headers.set("Content-Type", contentType(ctx));
+    if (status === 416) {
+      return errorResponse({
+        status: 416,
+        body: {
+          code: "PGRST103",
+          message: "Requested range not satisfiable",
+          details: `An offset of ${range.offset} was requested, but there are only ${total} rows.`,
+          hint: null,
+        },
+      });
+    }
+    return answer(ctx, row, status, headers, row.body ?? "[]");
+  }
+
+  const representation = prefs.return === "representation";
+  const headersOnly = prefs.return === "headers-only";
+  if (req.method === "DELETE") {
+    const statement = buildDelete(rel, { query, returning: representation, single: ctx.single });
+    const row = await run(ctx, { statement, readOnly: false, refuse });
+    if (row instanceof Response) return row;
+    const total = count ? `/${Number(row.page_total)}` : "/*";
+    const headers = baseHeaders(ctx, `*${total}`, ["return", "count", "tx", "handling"]);
+    if (!representation) return answer(ctx, row, 204, headers, null);
+    headers.set("Content-Type", contentType(ctx));
+    return answer(ctx, row, 200, headers, row.body);
+  }
+
+  const body = await readBody(req, false);
+  if (isApiError(body)) return errorResponse(body);
+  if (typeof body.value !== "object" || body.value === null) {
+    return errorResponse(pgrstError("PGRST102", "Empty or invalid json"));
+  }
+  if (!query.columns && !body.uniform) {
+    return errorResponse(pgrstError("PGRST102", "All object keys must match"));
+  }
+  const columns = payloadColumns(rel, query.columns ?? body.keys);
+  if (isApiError(columns)) return errorResponse(columns);
+
+  if (req.method === "PATCH") {
+    const statement = buildUpdate(rel, {
+      query,
+      json: body.text,
+      columns,
+      returning: representation,
+      single: ctx.single,
+    });
+    const row = await run(ctx, { statement, readOnly: false, refuse });
+    if (row instanceof Response) return row;
+    const n = Number(row.page_total);
+    const range = n > 0 ? `0-${n - 1}` : "*";
+    const headers = baseHeaders(ctx, `${range}/${count ? n : "*"}`, [
+      "return",
+      "count",
+      "tx",
+      "handling",
+    ]);
+    if (!representation) return answer(ctx, row, 204, headers, null);
+    headers.set("Content-Type", contentType(ctx));
+    return answer(ctx, row, 200, headers, row.body);
+  }
+
+  // POST: insert, or upsert with a resolution preference.
+  const onConflict = query.onConflict ?? rel.primaryKey;
+  const resolution = onConflict.length > 0 ? prefs.resolution : undefined;
+  const statement = buildInsert(rel, {
+    query: headersOnly ? { ...query, select: [{ column: "*" }] } : query,
+    json: body.text,
+    array: body.array,
+    columns,
+    resolution,
+    onConflict,
+    useDefaults: prefs.missing === "default",
+    returning: representation || headersOnly,
+    single: ctx.single,
   });
+  const row = await run(ctx, { statement, readOnly: false, refuse });
+  if (row instanceof Response) return row;
+  const applied: Parameters<typeof preferenceApplied>[1] = [
+    "missing",
+    "return",
+    "count",
+    "tx",
+    "handling",
+  ];
+  if (resolution) applied.unshift("resolution");
+  const headers = baseHeaders(ctx, `*/${count ? Number(row.page_total) : "*"}`, applied);
+  const inserted = row.response_inserted === "" || row.response_inserted === null ||
+      row.response_inserted === undefined
+    ? null
+    : Number(row.response_inserted);
+  // An upsert that inserted nothing (all updates, or no rows) is 200.
+  const status = resolution === "merge-duplicates" && (inserted === null || inserted <= 0)
+    ? 200
+    : 201;
+  if (headersOnly && Number(row.page_total) === 1 && rel.primaryKey.length > 0) {
+    const [first] = JSON.parse(row.body ?? "[]") as Record<string, unknown>[];
+    const pk = rel.primaryKey.map((k) =>
+      `${encodeURIComponent(k)}=${
+        first[k] === null ? "is.null" : `eq.${encodeURIComponent(String(first[k]))}`
+      }`
+    );
+    headers.set("Location", `/${rel.name}?${pk.join("&")}`);
+  }
+  if (!representation) return answer(ctx, row, status, headers, null);
+  headers.set("Content-Type", contentType(ctx));
+  return answer(ctx, row, status, headers, row.body);
 }

@@ -26,6 +26,8 @@ export interface RealPostgrestOptions {
   dbUri: string;
   port: number;
   jwtSecret: string;
+  /** db-tx-end (default "commit"). */
+  txEnd?: string;
   /** Where its output goes (default: inherited). */
   logFile?: string;
 }
@@ -45,6 +47,7 @@ export async function startRealPostgrest(options: RealPostgrestOptions): Promise
       PGRST_SERVER_HOST: "127.0.0.1",
       PGRST_SERVER_PORT: String(options.port),
       PGRST_DB_POOL: "10",
+      PGRST_DB_TX_END: options.txEnd ?? "commit",
     },
     stdin: "null",
     stdout: log ? "piped" : "inherit",

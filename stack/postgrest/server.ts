@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { LOCAL_JWT_SECRET } from "../jwt.ts";
-import { handle, type HandlerConfig } from "./handler.ts";
+import { handle, type HandlerConfig, type TxEnd } from "./handler.ts";
 import { RoleSettings } from "./role_settings.ts";
 
 export interface StandInOptions {
@@ -23,6 +23,8 @@ export interface StandInOptions {
   poolSize?: number;
   /** Database work of one request that takes longer is answered 504 PGRST003 (default 10 s). */
   requestTimeoutMs?: number;
+  /** PostgREST's db-tx-end (default "commit", as Supabase runs it). */
+  txEnd?: TxEnd;
 }
 
 export interface RunningPostgrest {
@@ -63,6 +65,34 @@ async function send(res: http.ServerResponse, response: Response): Promise<void>
   res.end(body ?? undefined);
 }
 
+/**
+ * Query values go to PostgreSQL as the client sent them, like PostgREST's untyped
+ * parameters: postgres.js would otherwise re-encode a string whose parameter type the server
+ * inferred as json (JSON.stringify), boolean ("true" -> 'f') or a date.
+ */
+const asSent = (encode: (x: unknown) => string) => (x: unknown) =>
+  typeof x === "string" ? x : encode(x);
+const AS_SENT = {
+  json: {
+    to: 114,
+    from: [114, 3802],
+    serialize: asSent((x) => JSON.stringify(x)),
+    parse: (x: string) => JSON.parse(x),
+  },
+  boolean: {
+    to: 16,
+    from: [16],
+    serialize: asSent((x) => (x === true ? "t" : "f")),
+    parse: (x: string) => x === "t",
+  },
+  date: {
+    to: 1184,
+    from: [1082, 1114, 1184],
+    serialize: asSent((x) => (x as Date).toISOString()),
+    parse: (x: string) => new Date(x),
+  },
+};
+
 /** Starts the stand-in; `stop()` closes the server and the database pool. */
 export async function startStandIn(options: StandInOptions): Promise<RunningPostgrest> {
   const makePool = () =>
@@ -72,6 +102,7 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
       connect_timeout: 5,
       onnotice: () => {},
       connection: { application_name: "postgrest-stand-in" },
+      types: AS_SENT,
     });
   const cfg: HandlerConfig = {
     sql: makePool(),
@@ -82,6 +113,7 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
     extraSearchPath: options.extraSearchPath ?? ["extensions"],
     jwtAudience: options.jwtAudience,
     roleSettings: new RoleSettings(() => cfg.sql),
+    txEnd: options.txEnd ?? "commit",
     connectionLost: (lost) => replacePool(lost, "a request lost its database connection"),
   };
   // After the database closes connections (restart, crash), postgres.js can leave a pooled

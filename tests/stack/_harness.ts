@@ -10,6 +10,7 @@ import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
 import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
 import { findPostgrestBinary, startRealPostgrest } from "../../stack/postgrest/real.ts";
+import type { TxEnd } from "../../stack/postgrest/handler.ts";
 import { type RunningPostgrest, startStandIn } from "../../stack/postgrest/server.ts";
 import { freePort } from "../../stack/wait.ts";
 
@@ -32,6 +33,8 @@ export interface Harness {
   /** Superuser connection for fixtures and checks. */
   sql: postgres.Sql;
   restartDb(): Promise<void>;
+  /** Another PostgREST (stand-in or real) on the same database with another db-tx-end. */
+  startRest(txEnd: TxEnd): Promise<RunningPostgrest>;
   /** POST /rpc/<fn> on the stand-in (JSON body; `token` as Bearer when given). */
   rpc(fn: string, body?: unknown, init?: RpcInit): Promise<Response>;
 }
@@ -56,14 +59,17 @@ export async function withHarness(
   try {
     await applyBase(pg.dbUrl);
     await runSqlFile(pg.dbUrl, FIXTURES);
-    const rest: RunningPostgrest = REAL_POSTGREST
-      ? await startRealPostgrest({
-        bin: REAL_POSTGREST,
-        dbUri: authenticatorUrl(pg.dbUrl),
-        port: freePort(),
-        jwtSecret: LOCAL_JWT_SECRET,
-      })
-      : await startStandIn({ dbUri: authenticatorUrl(pg.dbUrl) });
+    const startRest = (txEnd: TxEnd = "commit") =>
+      REAL_POSTGREST
+        ? startRealPostgrest({
+          bin: REAL_POSTGREST,
+          dbUri: authenticatorUrl(pg.dbUrl),
+          port: freePort(),
+          jwtSecret: LOCAL_JWT_SECRET,
+          txEnd,
+        })
+        : startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), txEnd });
+    const rest = await startRest();
     stops.push(() => rest.stop());
     const proxy = await startFaultProxy(rest.url);
     stops.push(() => proxy.stop());
@@ -88,6 +94,11 @@ export async function withHarness(
       serviceRoleKey,
       sql,
       restartDb: () => pg.restart("fast"),
+      async startRest(txEnd) {
+        const extra = await startRest(txEnd);
+        stops.push(() => extra.stop());
+        return extra;
+      },
       rpc(name, body = {}, init = {}) {
         const headers: Record<string, string> = {
           "Content-Type": "application/json",
@@ -111,3 +122,10 @@ export async function withHarness(
 
 /** Deno.test options for tests that own processes and servers across steps. */
 export const STACK_TEST = { sanitizeOps: false, sanitizeResources: false } as const;
+
+/** Status and parsed JSON body (null when empty) of an answer. */
+// deno-lint-ignore no-explicit-any
+export async function result(res: Response): Promise<{ status: number; body: any }> {
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? null : JSON.parse(text) };
+}

@@ -55,6 +55,9 @@ Deno.test("SQLSTATE -> HTTP status, first match wins", () => {
     ["PT403", 403],
     ["PT404", 404],
     ["PT409", 409],
+    ["PT402", 402],
+    ["PT40A", 500],
+    ["PTABC", 500],
     ["23502", 400],
     ["23514", 400],
     ["22P02", 400],
@@ -71,6 +74,7 @@ Deno.test("database errors keep code, message, details and hint (null when empty
     fromDbError({ code: "PT404", message: "no cart", detail: "", hint: "cart_not_found" }, false),
     {
       status: 404,
+      statusText: "no cart",
       body: { code: "PT404", message: "no cart", details: null, hint: "cart_not_found" },
     },
   );
@@ -159,4 +163,19 @@ Deno.test("client-side connection errors are 503 PGRST001, even with a 5-letter 
     [fromThrown(startingUp, false).status, fromThrown(startingUp, false).body.code],
     [503, "PGRST001"],
   );
+});
+
+Deno.test("a PTxyz error's message is the reason phrase (RpcSpec PT402 case)", () => {
+  const err = fromDbError({ code: "PT402", message: "Payment Required" }, false);
+  assertEquals([err.status, err.statusText], [402, "Payment Required"]);
+  const bad = fromDbError({ code: "PT40A", message: "Wrong" }, false);
+  assertEquals([bad.status, bad.statusText], [500, undefined]);
+  const raised = fromDbError({
+    code: "PGRST",
+    message: '{"code":"123","message":"ABC"}',
+    detail: '{"status":332,"status_text":"My Custom Status","headers":{"X-Header":"str"}}',
+  }, false);
+  assertEquals([raised.status, raised.statusText, raised.headers], [332, "My Custom Status", {
+    "X-Header": "str",
+  }]);
 });

@@ -2,12 +2,7 @@
 // names against the catalog, json_to_record conversion, response shape by return type,
 // single-object Accept, methods, invalid JSON, and READ ONLY for STABLE functions and GET.
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { STACK_TEST, withHarness } from "./_harness.ts";
-
-async function result(res: Response) {
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? null : JSON.parse(text) };
-}
+import { result, STACK_TEST, withHarness } from "./_harness.ts";
 
 Deno.test("stand-in: RPC calls", STACK_TEST, async (t) => {
   await withHarness(async (h) => {

@@ -1,0 +1,456 @@
+// PostgREST's query string, for tables and for the results of functions
+// (docs/postgrest-standin.md, "Query string"): `select`, horizontal filters with `not.`,
+// `or` / `and` trees, `order`, `limit` / `offset`, `on_conflict`, `columns`, and the SQL
+// fragments PostgREST builds from them (values always travel as parameters). Pure.
+import { type ApiError, pgrstError } from "./errors.ts";
+import { ident } from "./sql.ts";
+
+export interface SelectItem {
+  /** Column name, or "*". */
+  column: string;
+  alias?: string;
+  cast?: string;
+}
+
+export type Operator =
+  | "eq"
+  | "neq"
+  | "gt"
+  | "gte"
+  | "lt"
+  | "lte"
+  | "like"
+  | "ilike"
+  | "match"
+  | "imatch"
+  | "is"
+  | "isdistinct"
+  | "in"
+  | "cs"
+  | "cd"
+  | "ov";
+
+export interface Filter {
+  column: string;
+  negate: boolean;
+  op: Operator;
+  /** `eq(any)` / `like(all)` and the like: the value is a `{a,b}` list. */
+  quantifier?: "any" | "all";
+  value: string | string[];
+}
+
+export type LogicTree =
+  | { kind: "filter"; filter: Filter }
+  | { kind: "and" | "or"; negate: boolean; children: LogicTree[] };
+
+export interface OrderTerm {
+  column: string;
+  direction?: "asc" | "desc";
+  nulls?: "first" | "last";
+}
+
+export interface QueryParams {
+  select: SelectItem[];
+  /** Filters and logic trees, all ANDed. */
+  where: LogicTree[];
+  order: OrderTerm[];
+  limit?: number;
+  offset?: number;
+  onConflict?: string[];
+  columns?: string[];
+  /** GET on a function: parameters that are not filters (repeated names keep every value). */
+  args: [string, string][];
+}
+
+const RESERVED = ["select", "columns", "on_conflict", "order", "limit", "offset", "and", "or"];
+const OPERATORS: Operator[] = [
+  "neq",
+  "eq",
+  "gte",
+  "gt",
+  "lte",
+  "lt",
+  "like",
+  "ilike",
+  "match",
+  "imatch",
+  "isdistinct",
+  "is",
+  "in",
+  "cs",
+  "cd",
+  "ov",
+];
+
+const qpError = (what: string, input: string, details: string): ApiError =>
+  pgrstError("PGRST100", `"failed to parse ${what} (${input})" (line 1, column 1)`, details);
+
+/** `not.eq.1`, `eq(any).{1,2}`, `in.(a,"b,c")`, `is.null` -> the filter, or null when no operator. */
+export function parseOpExpr(column: string, text: string): Filter | null {
+  let rest = text;
+  let negate = false;
+  if (rest.startsWith("not.")) {
+    negate = true;
+    rest = rest.slice(4);
+  }
+  const op = OPERATORS.find((o) => rest.startsWith(`${o}.`) || rest.startsWith(`${o}(`));
+  if (!op) return null;
+  rest = rest.slice(op.length);
+  let quantifier: Filter["quantifier"];
+  const quant = /^\((any|all)\)/.exec(rest);
+  if (quant && ["eq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch"].includes(op)) {
+    quantifier = quant[1] as "any" | "all";
+    rest = rest.slice(quant[0].length);
+  }
+  if (!rest.startsWith(".")) return null;
+  const raw = rest.slice(1);
+  if (op === "in") {
+    const list = /^\((.*)\)$/s.exec(raw);
+    if (!list) return null;
+    return { column, negate, op, value: splitList(list[1]) };
+  }
+  if (
+    op === "is" && !["null", "not_null", "true", "false", "unknown"].includes(raw.toLowerCase())
+  ) {
+    return null;
+  }
+  return { column, negate, op, quantifier, value: raw };
+}
+
+/** Splits `a,"b,c",d` on commas outside double quotes; quotes and `\` escapes removed. */
+export function splitList(text: string): string[] {
+  if (text === "") return [];
+  const out: string[] = [];
+  let current = "";
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === "\\" && i + 1 < text.length) current += text[++i];
+      else if (c === '"') quoted = false;
+      else current += c;
+    } else if (c === '"') {
+      quoted = true;
+      wasQuoted = true;
+    } else if (c === ",") {
+      out.push(wasQuoted ? current : current.trim());
+      current = "";
+      wasQuoted = false;
+    } else current += c;
+  }
+  out.push(wasQuoted ? current : current.trim());
+  return out;
+}
+
+/** Splits on commas outside parentheses and double quotes. */
+function splitTop(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = "";
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    if (!quoted && c === "(") depth++;
+    if (!quoted && c === ")") depth--;
+    if (!quoted && depth === 0 && c === ",") {
+      out.push(current);
+      current = "";
+    } else current += c;
+  }
+  out.push(current);
+  return out;
+}
+
+/** `or=(a.eq.1,and(b.gt.2,c.is.null))` -> a logic tree (`op` is "or", "and", "not.or", ...). */
+export function parseLogic(op: string, text: string): LogicTree | ApiError {
+  const negate = op.startsWith("not.");
+  const kind = (negate ? op.slice(4) : op) as "and" | "or";
+  const body = /^\((.*)\)$/s.exec(text.trim());
+  if (!body) {
+    return qpError("logic tree", text, 'unexpected end of input expecting "("');
+  }
+  const children: LogicTree[] = [];
+  for (const part of splitTop(body[1])) {
+    const nested = /^(not\.)?(and|or)(\(.*\))$/s.exec(part.trim());
+    if (nested) {
+      const child = parseLogic(`${nested[1] ?? ""}${nested[2]}`, nested[3]);
+      if ("status" in child) return child;
+      children.push(child);
+      continue;
+    }
+    const dot = part.indexOf(".");
+    const filter = dot > 0 ? parseOpExpr(part.slice(0, dot).trim(), part.slice(dot + 1)) : null;
+    if (!filter) {
+      return qpError(
+        "logic tree",
+        text,
+        'unexpected "." expecting "not" or operator (eq, gt, ...)',
+      );
+    }
+    children.push({ kind: "filter", filter });
+  }
+  return { kind, negate, children };
+}
+
+function parseSelect(text: string): SelectItem[] | ApiError {
+  const items: SelectItem[] = [];
+  for (const part of splitTop(text)) {
+    const item = part.trim();
+    if (item === "") continue;
+    if (item.includes("(")) {
+      return pgrstError(
+        "PGRST100",
+        `"failed to parse select parameter (${text})" (line 1, column 1)`,
+        "embedded resources are not supported by the local PostgREST stand-in",
+      );
+    }
+    const m = /^(?:([^:]+):(?!:))?([^:]+?)(?:::([A-Za-z0-9_ \[\]]+))?$/.exec(item);
+    if (!m) {
+      return qpError("select parameter", text, `unexpected ":" in "${item}"`);
+    }
+    items.push({ column: m[2].trim(), alias: m[1]?.trim(), cast: m[3]?.trim() });
+  }
+  return items;
+}
+
+function parseOrder(text: string): OrderTerm[] | ApiError {
+  const terms: OrderTerm[] = [];
+  for (const part of text.split(",")) {
+    const [column, ...mods] = part.trim().split(".");
+    const term: OrderTerm = { column };
+    for (const mod of mods) {
+      if (mod === "asc" || mod === "desc") term.direction = mod;
+      else if (mod === "nullsfirst") term.nulls = "first";
+      else if (mod === "nullslast") term.nulls = "last";
+      else {
+        return qpError(
+          "order",
+          text,
+          `unexpected "${mod}" expecting "asc", "desc", "nullsfirst" or "nullslast"`,
+        );
+      }
+    }
+    if (!column) return qpError("order", text, "unexpected end of input expecting a column");
+    terms.push(term);
+  }
+  return terms;
+}
+
+/** `a,"b c"` -> ["a", "b c"] (supabase-js quotes every name). */
+const columnList = (text: string) => splitList(text).filter((c) => c !== "");
+
+/**
+ * Parses the query string. `rpcRead`: GET/HEAD on a function, where a parameter whose
+ * value has no operator is an argument; elsewhere it is a filter that fails to parse
+ * (400 PGRST100, as PostgREST answers `POST /rpc/f?name=John`).
+ */
+export function parseQuery(search: URLSearchParams, rpcRead: boolean): QueryParams | ApiError {
+  const q: QueryParams = { select: [{ column: "*" }], where: [], order: [], args: [] };
+  for (const [key, value] of search) {
+    if (key === "select") {
+      const select = parseSelect(value);
+      if ("status" in select) return select;
+      q.select = select.length ? select : [{ column: "*" }];
+    } else if (key === "order") {
+      const order = parseOrder(value);
+      if ("status" in order) return order;
+      q.order = order;
+    } else if (key === "limit" || key === "offset") {
+      // PostgREST ignores a value that is not a number.
+      if (/^-?\d+$/.test(value)) q[key] = Number(value);
+    } else if (key === "on_conflict") q.onConflict = columnList(value);
+    else if (key === "columns") q.columns = columnList(value);
+    else if (key === "or" || key === "and" || key === "not.or" || key === "not.and") {
+      const tree = parseLogic(key, value);
+      if ("status" in tree) return tree;
+      q.where.push(tree);
+    } else if (RESERVED.some((r) => key.endsWith(`.${r}`))) {
+      return pgrstError(
+        "PGRST100",
+        `"failed to parse tree path (${key})" (line 1, column 1)`,
+        "embedded resources are not supported by the local PostgREST stand-in",
+      );
+    } else if (value !== "") {
+      const filter = parseOpExpr(key, value);
+      if (filter) q.where.push({ kind: "filter", filter });
+      else if (rpcRead) q.args.push([key, value]);
+      else {
+        return qpError(
+          "filter",
+          value,
+          `unexpected "${value[0]}" expecting "not" or operator (eq, gt, ...)`,
+        );
+      }
+    } else if (rpcRead) q.args.push([key, value]);
+  }
+  return q;
+}
+
+/** Collects query parameters: `$n` placeholders for values. */
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** A PostgreSQL array literal of text values (as PostgREST builds it for `in` and `{..}`). */
+export function arrayLiteral(values: string[]): string {
+  return `{${
+    values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")
+  }}`;
+}
+
+const SIMPLE: Partial<Record<Operator, string>> = {
+  eq: "=",
+  neq: "<>",
+  gt: ">",
+  gte: ">=",
+  lt: "<",
+  lte: "<=",
+  like: "like",
+  ilike: "ilike",
+  match: "~",
+  imatch: "~*",
+  cs: "@>",
+  cd: "<@",
+  ov: "&&",
+};
+
+/** One filter on `relation` (a quoted name) as SQL. */
+export function filterSql(relation: string, f: Filter, params: Params): string {
+  const column = `${relation}.${ident(f.column)}`;
+  const not = f.negate ? "NOT " : "";
+  if (f.op === "is") {
+    const v = (f.value as string).toLowerCase();
+    const word = v === "not_null" ? "NOT NULL" : v.toUpperCase();
+    return `${not}${column} IS ${word}`;
+  }
+  if (f.op === "isdistinct") {
+    return `${not}${column} IS DISTINCT FROM ${params.add(f.value)}`;
+  }
+  if (f.op === "in") {
+    const values = f.value as string[];
+    if (values.length === 0) return `${not}${column} = ANY('{}')`;
+    return `${not}${column} = ANY (${params.add(arrayLiteral(values))})`;
+  }
+  const star = (s: string) => (f.op === "like" || f.op === "ilike" ? s.replaceAll("*", "%") : s);
+  const value = star(f.value as string);
+  if (f.quantifier) {
+    const list = /^\{(.*)\}$/s.exec(value);
+    const literal = list ? value : arrayLiteral([value]);
+    return `${not}${column} ${SIMPLE[f.op]} ${f.quantifier.toUpperCase()}(${params.add(literal)})`;
+  }
+  return `${not}${column} ${SIMPLE[f.op]} ${params.add(value)}`;
+}
+
+export function logicSql(relation: string, tree: LogicTree, params: Params): string {
+  if (tree.kind === "filter") return filterSql(relation, tree.filter, params);
+  const joined = tree.children.map((c) => logicSql(relation, c, params))
+    .join(tree.kind === "and" ? " AND " : " OR ");
+  return `${tree.negate ? "NOT " : ""}(${joined})`;
+}
+
+/** ` WHERE ...` for the trees (ANDed), or "". */
+export function whereSql(relation: string, trees: LogicTree[], params: Params): string {
+  if (trees.length === 0) return "";
+  return ` WHERE ${trees.map((t) => logicSql(relation, t, params)).join(" AND ")}`;
+}
+
+export function orderSql(relation: string, order: OrderTerm[]): string {
+  if (order.length === 0) return "";
+  return ` ORDER BY ${
+    order.map((o) =>
+      [
+        `${relation}.${ident(o.column)}`,
+        o.direction?.toUpperCase(),
+        o.nulls ? `NULLS ${o.nulls.toUpperCase()}` : undefined,
+      ].filter(Boolean).join(" ")
+    ).join(", ")
+  }`;
+}
+
+export function selectSql(relation: string, select: SelectItem[]): string {
+  return select.map((s) => {
+    let sql = s.column === "*" ? `${relation}.*` : `${relation}.${ident(s.column)}`;
+    if (s.cast) sql = `CAST( ${sql} AS ${s.cast} )`;
+    if (s.alias) sql += ` AS ${ident(s.alias)}`;
+    else if (s.cast && s.column !== "*") sql += ` AS ${ident(s.column)}`;
+    return sql;
+  }).join(", ");
+}
+
+/** The rows to answer: the intersection of `limit`/`offset` and a `Range: a-b` header. */
+export interface Range {
+  offset: number;
+  /** Undefined: no upper bound. */
+  limit?: number;
+}
+
+/** `limit`/`offset` and (for GET) the Range header; null when the range is not satisfiable. */
+export function requestRange(
+  q: QueryParams,
+  rangeHeader: string | null,
+): Range | ApiError {
+  let lower = Math.max(0, q.offset ?? 0);
+  let upper = q.limit === undefined ? Infinity : lower + q.limit - 1;
+  if (q.limit !== undefined && q.limit < 0) {
+    return {
+      status: 416,
+      body: {
+        code: "PGRST103",
+        message: "Requested range not satisfiable",
+        details: "Limit should be greater than or equal to zero.",
+        hint: null,
+      },
+    };
+  }
+  const m = rangeHeader ? /^\s*(?:items=)?(\d+)-(\d*)\s*$/.exec(rangeHeader) : null;
+  if (m) {
+    const from = Number(m[1]);
+    const to = m[2] === "" ? Infinity : Number(m[2]);
+    if (from > to) {
+      return {
+        status: 416,
+        body: {
+          code: "PGRST103",
+          message: "Requested range not satisfiable",
+          details:
+            "The lower boundary must be lower than or equal to the upper boundary in the Range header.",
+          hint: null,
+        },
+      };
+    }
+    lower = Math.max(lower, from);
+    upper = Math.min(upper, to);
+  }
+  return { offset: lower, limit: upper === Infinity ? undefined : Math.max(0, upper - lower + 1) };
+}
+
+export function limitOffsetSql(range: Range, params: Params): string {
+  if (range.offset === 0 && range.limit === undefined) return "";
+  const limit = range.limit === undefined ? "ALL" : params.add(String(range.limit));
+  return ` LIMIT ${limit} OFFSET ${params.add(String(range.offset))}`;
+}
+
+/**
+ * `Content-Range` and the status for a read: `lower-upper/total` (`*` for an empty page or an
+ * unknown total); 206 when a counted total is larger than the page, 416 past its end.
+ */
+export function contentRange(
+  offset: number,
+  pageTotal: number,
+  total: number | null,
+): { status: number; header: string } {
+  const upper = offset + pageTotal - 1;
+  const range = total !== 0 && offset <= upper ? `${offset}-${upper}` : "*";
+  const header = `${range}/${total ?? "*"}`;
+  let status = 200;
+  if (total !== null) {
+    if (offset > total) status = 416;
+    else if (1 + upper - offset < total) status = 206;
+  }
+  return { status, header };
+}
