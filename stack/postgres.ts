@@ -1,7 +1,10 @@
-// The local stack's throwaway PostgreSQL: initdb into a temporary directory, start it on
-// 127.0.0.1, apply the Supabase base (stack/sql/supabase_base.sql) and the project's
-// migrations (supabase/migrations/, in name order), create extra databases for tests, and
-// remove everything on stop. Does I/O (processes, files). Never part of the deployed bundle.
+// The local stack's throwaway PostgreSQL, built the way a Supabase project's database is:
+// initdb into a temporary directory with `supabase_admin` as the cluster's superuser, start
+// it on 127.0.0.1 (with pg_cron preloaded), apply the Supabase base
+// (stack/sql/supabase_base.sql) as `supabase_admin`, then the project's migrations
+// (supabase/migrations/, in name order) as `postgres`, which is not a superuser. Also creates
+// extra databases for tests, and removes everything on stop. Does I/O (processes, files).
+// Never part of the deployed bundle.
 //
 // Run as main (`deno run -A stack/postgres.ts`) it starts a cluster on POSCART_DB_PORT
 // (default 54322), applies base + migrations, writes the db fields of the stack info file
@@ -26,8 +29,10 @@ export interface PostgresOptions {
 }
 
 export interface RunningPostgres {
-  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` */
+  /** `postgresql://postgres:postgres@127.0.0.1:<port>/postgres` (not a superuser). */
   dbUrl: string;
+  /** The same database as the cluster's superuser `supabase_admin`. */
+  superUrl: string;
   pgData: string;
   pgBin: string;
   port: number;
@@ -54,7 +59,23 @@ const DEFAULT_SETTINGS: Record<string, string | number> = {
   full_page_writes: "off",
   log_min_messages: "warning",
   log_min_error_statement: "panic",
+  // pg_cron, as Supabase ships it: jobs of the `postgres` database run in-process.
+  shared_preload_libraries: "'pg_cron'",
+  "cron.database_name": "'postgres'",
+  "cron.use_background_workers": "on",
+  max_worker_processes: 32,
 };
+
+/** The cluster's superuser (as on Supabase); `postgres` is an ordinary role of the base. */
+export const SUPERUSER = "supabase_admin";
+
+/** `url` with the user and password of another role (same host, port and database). */
+export function urlAs(url: string, user: string, password = "postgres"): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
 
 /** Finds the PostgreSQL server binaries. */
 export function findPgBin(explicit?: string): string {
@@ -126,7 +147,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
       "-D",
       pgData,
       "-U",
-      "postgres",
+      SUPERUSER,
       `--pwfile=${pwFile}`,
       "--auth-local=trust",
       "--auth-host=scram-sha-256",
@@ -149,7 +170,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
       },
     );
     await run(pgCtl(["-l", logFile, "-w", "-t", "60", "start"]), "pg_ctl start");
+    await applyBase(`postgresql://${SUPERUSER}:postgres@127.0.0.1:${port}/postgres`);
   } catch (error) {
+    await run(pgCtl(["-w", "-t", "60", "-m", "immediate", "stop"]), "pg_ctl stop").catch(() => {});
     const log = await Deno.readTextFile(logFile).catch(() => "");
     await Deno.remove(root, { recursive: true }).catch(() => {});
     throw new Error(`${(error as Error).message}\n${log}`);
@@ -158,6 +181,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
   return {
     dbUrl,
+    superUrl: urlAs(dbUrl, SUPERUSER),
     pgData,
     pgBin,
     port,
@@ -173,10 +197,20 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   };
 }
 
-/** Runs one SQL file with psql in a single transaction; throws with psql's message. */
-export async function runSqlFile(dbUrl: string, file: string): Promise<void> {
+/** How a migration runner sends a file: as one transaction (the Supabase CLI) or statement by
+ * statement, each committing on its own (`psql -f`). */
+export type FileMode = "transaction" | "statements";
+
+/** Runs one SQL file with psql, in one transaction unless `mode` says otherwise; throws with
+ * psql's message. */
+export async function runSqlFile(
+  dbUrl: string,
+  file: string,
+  mode: FileMode = "transaction",
+): Promise<void> {
+  const single = mode === "transaction" ? ["--single-transaction"] : [];
   const out = await new Deno.Command("psql", {
-    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", file],
+    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...single, "-f", file],
     stdout: "piped",
     stderr: "piped",
     env: { PGCONNECT_TIMEOUT: "10", PGOPTIONS: "-c client_min_messages=warning" },
@@ -187,9 +221,18 @@ export async function runSqlFile(dbUrl: string, file: string): Promise<void> {
   }
 }
 
-/** Applies what a Supabase database has before any project migration. Idempotent. */
+/** Applies what a Supabase database has before any project migration, as the superuser, to
+ * the database `dbUrl` names (whatever its user). Idempotent. */
 export async function applyBase(dbUrl: string, file = BASE_SQL): Promise<void> {
-  await runSqlFile(dbUrl, file);
+  await runSqlFile(urlAs(dbUrl, SUPERUSER), file);
+}
+
+/** Whether a migration file is a statement that cannot run inside a transaction block
+ * (`create index concurrently` and its kin). The Supabase CLI runs such a statement on its
+ * own, outside a transaction; the file holds that one statement alone. */
+export function isNonTransactional(sql: string): boolean {
+  const code = sql.replace(/--[^\n]*/g, "").trim();
+  return /^(create\s+(unique\s+)?index|drop\s+index|reindex\s+\w+)\s+concurrently\b/i.test(code);
 }
 
 /** The migration files of `dir`, in name order. */
@@ -201,22 +244,34 @@ export function migrationFiles(dir = MIGRATIONS_DIR): string[] {
     .map((name) => `${dir}/${name}`);
 }
 
-/** Applies every migration of `dir` in name order, each in its own transaction; stops on
- * the first error, naming the file. Returns the files applied. */
-export async function applyMigrations(dbUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+/** Applies every migration of `dir` in name order as the URL's user (`postgres`): each file
+ * in its own transaction as the Supabase CLI does (a file holding a concurrent index build
+ * runs outside one), or with `mode: "statements"` statement by statement as `psql -f` does.
+ * Stops on the first error, naming the file. Returns the files applied. */
+export async function applyMigrations(
+  dbUrl: string,
+  dir = MIGRATIONS_DIR,
+  mode: FileMode = "transaction",
+): Promise<string[]> {
   const files = migrationFiles(dir);
-  for (const file of files) await runSqlFile(dbUrl, file);
+  for (const file of files) {
+    const own = isNonTransactional(await Deno.readTextFile(file)) ? "statements" : mode;
+    await runSqlFile(dbUrl, file, own);
+  }
   return files;
 }
 
-/** Creates database `name` (dropping any previous one) and returns its URL. */
+/** Creates database `name` (dropping any previous one) with the Supabase base applied, and
+ * returns its URL for the same user as `adminUrl`. */
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name: ${name}`);
+  const superUrl = urlAs(adminUrl, SUPERUSER);
   for (const sql of [`drop database if exists ${name} with (force)`, `create database ${name}`]) {
-    await run(["psql", adminUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], sql);
+    await run(["psql", superUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], sql);
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  await applyBase(url.toString());
   return url.toString();
 }
 
