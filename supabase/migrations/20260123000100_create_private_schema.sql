@@ -1,0 +1,220 @@
+-- The `private` schema: helpers that the RPCs, triggers and row level security policies
+-- share, kept out of the schemas PostgREST exposes. Owns:
+--   * who the caller is: the JWT's user id and store claims, whether the caller is the
+--     database itself (the owner of these objects, i.e. migrations and scheduled jobs) or an
+--     API role (anon, authenticated, service_role), and whether it bypasses row level security;
+--   * input rules shared by the RPCs and the table triggers (one definition each), raising
+--     P0001 with HINT `invalid_argument` and the field in DETAIL;
+--   * RFC 3339 timestamp text.
+-- Every function here is SECURITY INVOKER: it runs with the caller's rights, so nothing in
+-- this schema widens what a caller may do. `anon` may execute none of them.
+
+set lock_timeout = '3s';
+set statement_timeout = '30s';
+
+create schema if not exists private;
+comment on schema private is
+  'Helpers of the cart/queue backend; not exposed through the API.';
+grant usage on schema private to authenticated, service_role;
+
+-- The caller's user id: the JWT's `sub` when it is a UUID, else null.
+create or replace function private.caller_user_id() returns uuid
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_sub text := auth.jwt() ->> 'sub';
+begin
+  if v_sub ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    return v_sub::uuid;
+  end if;
+  return null;
+end
+$$;
+comment on function private.caller_user_id() is
+  'The JWT''s sub as a uuid (null when absent or not a uuid).';
+
+-- Store ids granted by the JWT: app_metadata.store_ids (array) and app_metadata.store_id.
+-- app_metadata is set by the server (service role, auth hooks), never by the user.
+create or replace function private.claim_store_ids() returns uuid[]
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_meta jsonb := auth.jwt() -> 'app_metadata';
+  v_ids uuid[];
+begin
+  if v_meta is null or jsonb_typeof(v_meta) <> 'object' then
+    return '{}'::uuid[];
+  end if;
+  select coalesce(array_agg(distinct s.id::uuid), '{}'::uuid[]) into v_ids
+  from (
+    select jsonb_array_elements_text(
+      case when jsonb_typeof(v_meta -> 'store_ids') = 'array' then v_meta -> 'store_ids' else '[]' end
+    ) as id
+    union all
+    select v_meta ->> 'store_id' where jsonb_typeof(v_meta -> 'store_id') = 'string'
+  ) s
+  where s.id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+  return v_ids;
+end
+$$;
+comment on function private.claim_store_ids() is
+  'Store ids the JWT''s app_metadata grants (store_ids and store_id); empty when none.';
+
+-- Whether the current role is the database itself: a superuser, or the role that owns the
+-- product's objects (the role migrations and scheduled jobs run as). Such writes are trusted
+-- with business rules (lifecycle, frozen carts, database-managed columns); the structural
+-- invariants (unique indexes, constraints, queue/cart links) still hold for them.
+create or replace function private.is_database_itself() returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return exists (
+    select 1 from pg_catalog.pg_roles r
+    where r.rolname = current_user
+      and (r.rolsuper or r.oid = (select n.nspowner from pg_catalog.pg_namespace n
+                                  where n.nspname = 'private'))
+  );
+end
+$$;
+comment on function private.is_database_itself() is
+  'True for a superuser or the owner of the product''s objects (migrations, scheduled jobs); false for API roles.';
+
+-- Whether the current role bypasses row level security (service_role, the owner): it then
+-- sees every store.
+create or replace function private.bypasses_rls() returns boolean
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  return exists (
+    select 1 from pg_catalog.pg_roles r
+    where r.rolname = current_user and (r.rolsuper or r.rolbypassrls)
+  );
+end
+$$;
+comment on function private.bypasses_rls() is 'True when the current role bypasses row level security.';
+
+-- Raises the one error for bad input: P0001, HINT invalid_argument, the field in DETAIL.
+create or replace function private.invalid_argument(p_field text, p_message text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+begin
+  raise exception '%', p_message
+    using errcode = 'P0001', hint = 'invalid_argument', detail = p_field;
+end
+$$;
+comment on function private.invalid_argument(text, text) is
+  'Raises P0001 invalid_argument naming the field in DETAIL.';
+
+-- A device id as stored: trimmed, empty -> null; 1-200 characters, no control characters.
+create or replace function private.clean_device_id(p_device_id text) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v text := nullif(btrim(p_device_id), '');
+begin
+  if v is not null and (char_length(v) > 200 or v ~ '[[:cntrl:]]') then
+    perform private.invalid_argument('device_id',
+      'device_id must be 1-200 characters without control characters');
+  end if;
+  return v;
+end
+$$;
+comment on function private.clean_device_id(text) is
+  'Normalises a device id (trimmed, empty = null) and rejects one over 200 characters or with control characters.';
+
+-- The queue entry's optional fields: party size 1-100, note at most 500 characters.
+create or replace function private.check_entry_fields(p_party_size integer, p_note text) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_party_size is not null and (p_party_size < 1 or p_party_size > 100) then
+    perform private.invalid_argument('party_size', 'party_size must be between 1 and 100');
+  end if;
+  if p_note is not null and char_length(p_note) > 500 then
+    perform private.invalid_argument('note', 'note must be at most 500 characters');
+  end if;
+end
+$$;
+comment on function private.check_entry_fields(integer, text) is
+  'Rejects a party size outside 1-100 and a note over 500 characters.';
+
+-- A cart line's fields: product 1-200 characters without control characters, quantity
+-- 1-100000, unit price 0-9999999999.99.
+create or replace function private.check_item_fields(
+  p_product_id text, p_quantity integer, p_unit_price numeric
+) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_product_id is null or char_length(p_product_id) not between 1 and 200
+    or p_product_id ~ '[[:cntrl:]]' then
+    perform private.invalid_argument('product_id',
+      'product_id must be 1-200 characters without control characters');
+  end if;
+  if p_quantity is null or p_quantity not between 1 and 100000 then
+    perform private.invalid_argument('quantity', 'quantity must be between 1 and 100000');
+  end if;
+  if p_unit_price is null or p_unit_price < 0 or p_unit_price >= 10000000000 then
+    perform private.invalid_argument('unit_price',
+      'unit_price must be between 0 and 9999999999.99');
+  end if;
+end
+$$;
+comment on function private.check_item_fields(text, integer, numeric) is
+  'Rejects a cart line with a bad product id, quantity or unit price.';
+
+-- Raises the refusal of a direct table write that the data model does not allow: PT409
+-- with HINT `use_<rpc>`, naming the RPC that does what the caller meant.
+create or replace function private.refuse_direct_write(p_message text, p_rpc text) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+begin
+  raise exception '%', p_message
+    using errcode = 'PT409', hint = 'use_' || p_rpc;
+end
+$$;
+comment on function private.refuse_direct_write(text, text) is
+  'Raises PT409 with HINT use_<rpc>, naming the RPC to call instead of this direct write.';
+
+-- RFC 3339 in UTC, whatever the session time zone.
+create or replace function private.ts_json(p_ts timestamptz) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select to_char(p_ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+comment on function private.ts_json(timestamptz) is
+  'A timestamp as RFC 3339 text in UTC (null stays null).';
+
+revoke all on function private.caller_user_id() from public, anon;
+revoke all on function private.claim_store_ids() from public, anon;
+revoke all on function private.is_database_itself() from public, anon;
+revoke all on function private.bypasses_rls() from public, anon;
+revoke all on function private.invalid_argument(text, text) from public, anon;
+revoke all on function private.clean_device_id(text) from public, anon;
+revoke all on function private.check_entry_fields(integer, text) from public, anon;
+revoke all on function private.check_item_fields(text, integer, numeric) from public, anon;
+revoke all on function private.refuse_direct_write(text, text) from public, anon;
+revoke all on function private.ts_json(timestamptz) from public, anon;
+grant execute on function private.caller_user_id() to authenticated, service_role;
+grant execute on function private.claim_store_ids() to authenticated, service_role;
+grant execute on function private.is_database_itself() to authenticated, service_role;
+grant execute on function private.bypasses_rls() to authenticated, service_role;
+grant execute on function private.invalid_argument(text, text) to authenticated, service_role;
+grant execute on function private.clean_device_id(text) to authenticated, service_role;
+grant execute on function private.check_entry_fields(integer, text) to authenticated, service_role;
+grant execute on function private.check_item_fields(text, integer, numeric) to authenticated, service_role;
+grant execute on function private.refuse_direct_write(text, text) to authenticated, service_role;
+grant execute on function private.ts_json(timestamptz) to authenticated, service_role;
+
+reset lock_timeout;
+reset statement_timeout;

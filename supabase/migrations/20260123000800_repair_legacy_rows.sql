@@ -1,0 +1,441 @@
+-- Repair of an existing deployment's rows, before the constraints and unique indexes of the
+-- new model are added. It never aborts on legacy data and loses nothing: every legacy row
+-- either becomes valid in the new model or is kept as it is; both are listed, with the
+-- reason, in `private.repair_report`. Nothing is deleted; item rows and their quantities stay
+-- on the customer's cart at the location.
+--
+-- What it does (the status tables are docs/api.md, "Existing deployments"):
+--   * statuses spelled another way are mapped (`open`, `ACTIVE` -> active; `cancelled` ->
+--     removed; ...); a null cart status becomes abandoned (no previous app could find such
+--     a cart) and a null entry status removed; unknown statuses are kept and reported;
+--   * device ids lose stray spaces (an empty one becomes null); store ids are taken from the
+--     location (a cart's or entry's store always is its location's store);
+--   * duplicate active carts per customer + location (or device + location) are merged: one
+--     survivor (the cart an open entry points at, else the most recently updated) keeps
+--     status active, the others become `merged` with `merged_into` set, their lines and open
+--     entries move to the survivor;
+--   * duplicate open entries per customer + location: the earliest stays, the others are
+--     closed as removed; an open entry without a customer, of a deleted customer, or at a
+--     deleted location is closed as removed; every other open entry is linked to its
+--     customer's active cart at its location (one is created when the customer has none);
+--   * rows that break a rule of the new model and cannot be mended without changing their
+--     meaning (a quantity of 0, a negative price, a party size of 1000, a cart at a deleted
+--     location, ...) are kept as they are and reported; the constraint they break stays NOT
+--     VALID (20260123001000).
+--
+-- The work is one function call, so it is one transaction whether the file runs in one (the
+-- Supabase CLI) or statement by statement (`psql -f`). Running it again writes nothing: every
+-- step only touches rows that still need it, and reported rows are not reported twice.
+
+set lock_timeout = '3s';
+set statement_timeout = '15min';
+
+create table if not exists private.repair_report (
+  table_name text not null,
+  row_id uuid not null,
+  reason text not null,
+  action text not null check (action in ('changed', 'merged', 'closed', 'created', 'kept')),
+  detail jsonb not null default '{}',
+  reported_at timestamptz not null default now(),
+  primary key (table_name, row_id, reason)
+);
+comment on table private.repair_report is
+  'What the repair of legacy rows did (changed, merged, closed, created) or left as it was (kept), per row and reason. Query it after a deploy.';
+comment on column private.repair_report.table_name is 'carts, cart_items or location_queue.';
+comment on column private.repair_report.row_id is 'The row''s id.';
+comment on column private.repair_report.reason is 'Why the row was reported (docs/api.md, "Existing deployments").';
+comment on column private.repair_report.action is 'changed, merged, closed, created, or kept (left as it was).';
+comment on column private.repair_report.detail is 'The values before the change, or what the row breaks.';
+comment on column private.repair_report.reported_at is 'When the repair reported the row.';
+revoke all on private.repair_report from public, anon, authenticated;
+grant select on private.repair_report to service_role;
+
+-- Working tables of one repair run (emptied at its start and end). UNLOGGED: what the repair
+-- plans writes no WAL, so it never shows up in logical decoding or Realtime.
+create unlogged table if not exists private.repair_cart_merge (
+  loser_id uuid primary key,
+  survivor_id uuid not null
+);
+comment on table private.repair_cart_merge is
+  'Working table of private.repair_legacy_rows: the duplicate active carts and their survivors.';
+create unlogged table if not exists private.repair_entry_plan (
+  id uuid primary key,
+  old_status text,
+  mapped text,
+  old_store uuid,
+  new_store uuid,
+  old_device text,
+  new_device text,
+  old_cart uuid,
+  customer_id uuid,
+  location_id uuid,
+  created_at timestamptz,
+  queue_seq bigint,
+  location_ok boolean,
+  customer_ok boolean,
+  open_rank bigint,
+  close_reason text,
+  new_status text,
+  new_cart uuid
+);
+comment on table private.repair_entry_plan is
+  'Working table of private.repair_legacy_rows: what each queue entry should become.';
+revoke all on private.repair_cart_merge, private.repair_entry_plan from public, anon, authenticated, service_role;
+
+-- Legacy cart status -> the new status set; null for a status that is not recognised.
+create or replace function private.legacy_cart_status(p_status text) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select case
+    when p_status is null then 'abandoned'
+    else case lower(btrim(p_status))
+      when 'active' then 'active' when 'open' then 'active' when 'opened' then 'active'
+      when 'in_progress' then 'active' when 'pending' then 'active' when 'new' then 'active'
+      when 'completed' then 'completed' when 'complete' then 'completed'
+      when 'closed' then 'completed' when 'paid' then 'completed'
+      when 'checked_out' then 'completed' when 'done' then 'completed'
+      when 'abandoned' then 'abandoned' when 'expired' then 'abandoned'
+      when 'cancelled' then 'abandoned' when 'canceled' then 'abandoned'
+      when 'void' then 'abandoned' when 'voided' then 'abandoned'
+      when 'deleted' then 'abandoned' when 'inactive' then 'abandoned'
+      when 'merged' then 'merged'
+    end
+  end
+$$;
+comment on function private.legacy_cart_status(text) is
+  'Maps a legacy cart status to active/completed/abandoned/merged (null status: abandoned); null when unknown.';
+
+-- Legacy queue entry status -> the new status set; null for a status that is not recognised.
+create or replace function private.legacy_entry_status(p_status text) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select case
+    when p_status is null then 'removed'
+    else case lower(btrim(p_status))
+      when 'waiting' then 'waiting' when 'queued' then 'waiting' when 'pending' then 'waiting'
+      when 'new' then 'waiting' when 'open' then 'waiting' when 'active' then 'waiting'
+      when 'called' then 'called' when 'calling' then 'called' when 'notified' then 'called'
+      when 'ready' then 'called'
+      when 'served' then 'served' when 'done' then 'served' when 'completed' then 'served'
+      when 'complete' then 'served' when 'finished' then 'served' when 'closed' then 'served'
+      when 'removed' then 'removed' when 'cancelled' then 'removed' when 'canceled' then 'removed'
+      when 'left' then 'removed' when 'deleted' then 'removed' when 'expired' then 'removed'
+      when 'no_show' then 'no_show' when 'noshow' then 'no_show' when 'no-show' then 'no_show'
+      when 'no show' then 'no_show' when 'missed' then 'no_show'
+    end
+  end
+$$;
+comment on function private.legacy_entry_status(text) is
+  'Maps a legacy queue status to waiting/called/served/removed/no_show (null status: removed); null when unknown.';
+
+-- Applies the planned values of one phase of repair_legacy_rows to the queue entries that
+-- differ from them, and reports each change. Returns the number of entries changed.
+create or replace function private.repair_apply_entry_plan(p_phase text) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_n integer;
+begin
+  with changed as (
+    update public.location_queue q
+    set status = p.new_status, store_id = p.new_store, device_id = p.new_device,
+      cart_id = p.new_cart, updated_at = now(),
+      removed_at = case when p.close_reason is not null and p.old_status is distinct from 'removed'
+                        then now() else q.removed_at end
+    from private.repair_entry_plan p
+    where p.id = q.id
+      and (p_phase = 'all' or p.close_reason is not null)
+      and (p.new_status is distinct from p.old_status or p.new_store is distinct from p.old_store
+        or p.new_device is distinct from p.old_device or p.new_cart is distinct from p.old_cart)
+    returning p.*
+  ), reported as (
+    insert into private.repair_report (table_name, row_id, reason, action, detail)
+    select 'location_queue', c.id, r.reason, r.action, r.detail
+    from changed c
+    cross join lateral (values
+      (c.close_reason, 'closed', jsonb_build_object('from', c.old_status), c.close_reason is not null),
+      ('status_mapped', 'changed', jsonb_build_object('from', c.old_status, 'to', c.new_status),
+        c.close_reason is null and c.new_status is distinct from c.old_status),
+      ('store_from_location', 'changed', jsonb_build_object('from', c.old_store),
+        c.new_store is distinct from c.old_store),
+      ('device_id_trimmed', 'changed', '{}'::jsonb, c.new_device is distinct from c.old_device),
+      (case when c.new_cart is null then 'cart_in_other_store' else 'cart_relinked' end, 'changed',
+        jsonb_build_object('old_cart_id', c.old_cart), c.new_cart is distinct from c.old_cart)
+    ) as r(reason, action, detail, hit)
+    where r.hit
+    on conflict do nothing
+    returning 1
+  )
+  select count(*) into v_n from changed;
+  return v_n;
+end
+$$;
+comment on function private.repair_apply_entry_plan(text) is
+  'Part of private.repair_legacy_rows: writes the planned queue entry values (phase closing: the entries it closes; all: every entry) where they differ, and reports them.';
+
+create or replace function private.repair_legacy_rows() returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_counts jsonb := '{}'::jsonb;
+  v_n integer;
+begin
+  truncate private.repair_cart_merge, private.repair_entry_plan;
+
+  -- Queue entries, part 1 ---------------------------------------------------------------
+
+  -- 1. What each entry should be: its status mapped, the location's store, the device
+  --    without spaces. An open one that cannot have a cart (no customer, a deleted customer,
+  --    a deleted location) or that duplicates an earlier open entry of the same customer +
+  --    location is closed as removed, first, so that each key has at most one open entry
+  --    when the carts are merged.
+  insert into private.repair_entry_plan
+  with base as (
+    select q.id, q.status as old_status, private.legacy_entry_status(q.status) as mapped,
+      q.store_id as old_store, coalesce(l.store_id, q.store_id) as new_store,
+      q.device_id as old_device, nullif(btrim(q.device_id), '') as new_device,
+      q.cart_id as old_cart, q.customer_id, q.location_id, q.created_at, q.queue_seq,
+      l.store_id is not null as location_ok,
+      exists (select 1 from public.customers u where u.id = q.customer_id) as customer_ok
+    from public.location_queue q
+    left join public.locations l on l.id = q.location_id
+  ), ranked as (
+    select b.*,
+      case when b.mapped in ('waiting', 'called') and b.customer_ok and b.location_ok then
+        row_number() over (partition by b.mapped in ('waiting', 'called') and b.customer_ok
+                             and b.location_ok, b.location_id, b.customer_id
+                           order by b.created_at, b.queue_seq nulls first, b.id)
+      end as open_rank
+    from base b
+  )
+  select r.*,
+    case
+      when r.mapped is null or r.mapped not in ('waiting', 'called') then null
+      when r.customer_id is null then 'open_entry_without_customer'
+      when not r.customer_ok then 'customer_missing'
+      when not r.location_ok then 'location_missing'
+      when r.open_rank > 1 then 'duplicate_open_entry'
+    end as close_reason,
+    null::text as new_status,
+    null::uuid as new_cart
+  from ranked r;
+
+  update private.repair_entry_plan p set new_status = 'removed', new_cart = p.old_cart
+  where p.close_reason is not null;
+  v_n := private.repair_apply_entry_plan('closing');
+  v_counts := v_counts || jsonb_build_object('entries_closed', v_n);
+  update private.repair_entry_plan p
+  set old_status = p.new_status, old_store = p.new_store, old_device = p.new_device
+  where p.close_reason is not null;
+
+  -- Carts -------------------------------------------------------------------------------
+
+  -- 2. Statuses spelled another way that close the cart. (Active ones are mapped after the
+  --    merge, so that no key ever has two active carts.)
+  with old as (
+    select c.id, c.status, private.legacy_cart_status(c.status) as mapped
+    from public.carts c
+    where c.status is null or c.status not in ('active', 'completed', 'abandoned', 'merged')
+  ), changed as (
+    update public.carts c set status = o.mapped, updated_at = now()
+    from old o where o.id = c.id and o.mapped in ('completed', 'abandoned')
+    returning c.id, o.status, o.mapped
+  )
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'carts', id, 'status_mapped', 'changed', jsonb_build_object('from', status, 'to', mapped)
+  from changed
+  on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_counts := v_counts || jsonb_build_object('cart_statuses_mapped', v_n);
+
+  -- 3. Duplicate active carts per customer + location (or anonymous device + location): one
+  --    survivor per key, preferring the cart the customer's open entry points at, then one
+  --    already spelled 'active', then the most recently updated; the others are merged into
+  --    it and their lines move there (rows kept, quantities unchanged).
+  insert into private.repair_cart_merge (loser_id, survivor_id)
+  with active as (
+    select c.id, c.location_id, c.customer_id, c.device_id, c.status, c.updated_at, c.created_at,
+      exists (select 1 from public.location_queue q
+              where q.cart_id = c.id and q.customer_id = c.customer_id
+                and q.location_id = c.location_id
+                and private.legacy_entry_status(q.status) in ('waiting', 'called')) as has_open_entry
+    from public.carts c
+    where private.legacy_cart_status(c.status) = 'active'
+      and (c.customer_id is not null or nullif(btrim(c.device_id), '') is not null)
+  ), ranked as (
+    select a.id, first_value(a.id) over w as survivor_id, row_number() over w as rn
+    from active a
+    window w as (
+      partition by a.location_id, a.customer_id,
+        case when a.customer_id is null then nullif(btrim(a.device_id), '') end
+      order by a.has_open_entry desc, a.status = 'active' desc, a.updated_at desc nulls last,
+        a.created_at, a.id)
+  )
+  select r.id as loser_id, r.survivor_id from ranked r where r.rn > 1;
+
+  update public.cart_items i set cart_id = m.survivor_id, updated_at = now()
+  from private.repair_cart_merge m where i.cart_id = m.loser_id;
+  with changed as (
+    update public.carts c
+    set status = 'merged', merged_into = m.survivor_id, updated_at = now()
+    from private.repair_cart_merge m where c.id = m.loser_id
+    returning c.id, m.survivor_id
+  )
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'carts', id, 'duplicate_active_cart', 'merged', jsonb_build_object('survivor', survivor_id)
+  from changed
+  on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_counts := v_counts || jsonb_build_object('duplicate_carts_merged', v_n);
+
+  -- 4. The remaining carts whose active status is spelled another way.
+  with changed as (
+    update public.carts c set status = 'active', updated_at = now()
+    where c.status <> 'active' and private.legacy_cart_status(c.status) = 'active'
+    returning c.id, c.status
+  )
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'carts', id, 'status_mapped', 'changed', jsonb_build_object('to', 'active') from changed
+  on conflict do nothing;
+
+  -- 5. Device ids without stray spaces; the store is the location's. (After the merge:
+  --     a trimmed device id or a corrected store must not meet a duplicate.)
+  with changed as (
+    update public.carts c set device_id = nullif(btrim(c.device_id), '')
+    where c.device_id is distinct from nullif(btrim(c.device_id), '')
+    returning c.id
+  )
+  insert into private.repair_report (table_name, row_id, reason, action)
+  select 'carts', id, 'device_id_trimmed', 'changed' from changed
+  on conflict do nothing;
+
+  with changed as (
+    update public.carts c set store_id = l.store_id
+    from public.locations l
+    where l.id = c.location_id and l.store_id is not null and c.store_id is distinct from l.store_id
+    returning c.id
+  )
+  insert into private.repair_report (table_name, row_id, reason, action)
+  select 'carts', id, 'store_from_location', 'changed' from changed
+  on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_counts := v_counts || jsonb_build_object('cart_stores_corrected', v_n);
+
+  -- Queue entries, part 2 ---------------------------------------------------------------
+
+  -- 6. The customers of the entries that stay open get an active cart where they have none.
+  with created as (
+    insert into public.carts (store_id, location_id, customer_id)
+    select distinct p.new_store, p.location_id, p.customer_id
+    from private.repair_entry_plan p
+    where p.mapped in ('waiting', 'called') and p.close_reason is null
+      and not exists (select 1 from public.carts c
+                      where c.customer_id = p.customer_id and c.location_id = p.location_id
+                        and c.status = 'active')
+    returning id
+  )
+  insert into private.repair_report (table_name, row_id, reason, action)
+  select 'carts', id, 'cart_for_open_entry', 'created' from created
+  on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_counts := v_counts || jsonb_build_object('carts_created_for_open_entries', v_n);
+
+  -- 7. The other entries: an open one carries its customer's active cart at its location; a
+  --    closed one keeps its cart unless that cart is in another store.
+  update private.repair_entry_plan p set
+    new_status = case when p.close_reason is null then coalesce(p.mapped, p.old_status)
+                      else p.new_status end,
+    new_cart = case
+      when p.close_reason is null and p.mapped in ('waiting', 'called') then
+        (select c.id from public.carts c
+         where c.customer_id = p.customer_id and c.location_id = p.location_id
+           and c.status = 'active')
+      when exists (select 1 from public.carts c
+                   where c.id = p.old_cart and c.store_id is distinct from p.new_store) then null
+      else p.old_cart
+    end;
+  v_n := private.repair_apply_entry_plan('all');
+  v_counts := v_counts || jsonb_build_object('entries_changed', v_n);
+
+  -- Kept as they are, and reported: rows that break a rule of the new model -------------
+
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'carts', c.id, r.reason, 'kept', r.detail
+  from public.carts c
+  cross join lateral (values
+    ('status_unknown', private.legacy_cart_status(c.status) is null
+      or c.status = 'merged' and c.merged_into is null,
+     jsonb_build_object('status', c.status)),
+    ('location_missing', c.location_id is null
+      or not exists (select 1 from public.locations l where l.id = c.location_id and l.store_id is not null),
+     jsonb_build_object('location_id', c.location_id)),
+    ('customer_missing', c.customer_id is not null
+      and not exists (select 1 from public.customers u where u.id = c.customer_id),
+     jsonb_build_object('customer_id', c.customer_id)),
+    ('anonymous_without_device', c.status = 'active' and c.customer_id is null and c.device_id is null,
+     '{}'::jsonb),
+    ('device_id_invalid', c.device_id is not null
+      and (char_length(c.device_id) > 200 or c.device_id ~ '[[:cntrl:]]'),
+     jsonb_build_object('length', char_length(c.device_id)))
+  ) as r(reason, hit, detail)
+  where r.hit
+  on conflict do nothing;
+
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'cart_items', i.id, r.reason, 'kept', r.detail
+  from public.cart_items i
+  cross join lateral (values
+    ('quantity_out_of_range', i.quantity is null or i.quantity not between 1 and 100000,
+     jsonb_build_object('quantity', i.quantity)),
+    ('unit_price_out_of_range', i.unit_price is null or i.unit_price < 0,
+     jsonb_build_object('unit_price', i.unit_price)),
+    ('product_id_invalid', i.product_id is null or char_length(i.product_id) not between 1 and 200
+      or i.product_id ~ '[[:cntrl:]]', jsonb_build_object('product_id', left(i.product_id, 200))),
+    ('cart_missing', i.cart_id is null or not exists (select 1 from public.carts c where c.id = i.cart_id),
+     jsonb_build_object('cart_id', i.cart_id))
+  ) as r(reason, hit, detail)
+  where r.hit
+  on conflict do nothing;
+
+  insert into private.repair_report (table_name, row_id, reason, action, detail)
+  select 'location_queue', q.id, r.reason, 'kept', r.detail
+  from public.location_queue q
+  cross join lateral (values
+    ('status_unknown', q.status not in ('waiting', 'called', 'served', 'removed', 'no_show'),
+     jsonb_build_object('status', q.status)),
+    ('party_size_out_of_range', q.party_size is not null and q.party_size not between 1 and 100,
+     jsonb_build_object('party_size', q.party_size)),
+    ('note_too_long', char_length(q.note) > 500, jsonb_build_object('length', char_length(q.note))),
+    ('location_missing', q.location_id is null
+      or not exists (select 1 from public.locations l where l.id = q.location_id and l.store_id is not null),
+     jsonb_build_object('location_id', q.location_id)),
+    ('customer_missing', q.customer_id is not null
+      and not exists (select 1 from public.customers u where u.id = q.customer_id),
+     jsonb_build_object('customer_id', q.customer_id)),
+    ('device_id_invalid', q.device_id is not null
+      and (char_length(q.device_id) > 200 or q.device_id ~ '[[:cntrl:]]'),
+     jsonb_build_object('length', char_length(q.device_id)))
+  ) as r(reason, hit, detail)
+  where r.hit
+  on conflict do nothing;
+
+  truncate private.repair_cart_merge, private.repair_entry_plan;
+  select count(*) into v_n from private.repair_report;
+  return v_counts || jsonb_build_object('report_rows', v_n);
+end
+$$;
+comment on function private.repair_legacy_rows() is
+  'Repairs legacy rows for the new model (merges duplicates, maps statuses, links open entries to carts) and reports every row it changed or kept; idempotent. Run by migration 20260123000800; can be run again by the database owner.';
+revoke all on function private.legacy_cart_status(text) from public, anon, authenticated;
+revoke all on function private.legacy_entry_status(text) from public, anon, authenticated;
+revoke all on function private.repair_legacy_rows() from public, anon, authenticated, service_role;
+revoke all on function private.repair_apply_entry_plan(text) from public, anon, authenticated, service_role;
+
+select private.repair_legacy_rows() as repair_summary;
+
+reset lock_timeout;
+reset statement_timeout;

@@ -1,0 +1,80 @@
+-- The structure of the new model as constraints, for every writer: valid statuses, a store
+-- and location on every cart and entry (the location being of that store), merged carts
+-- naming their survivor, active carts having an owner, open entries carrying a cart. Added
+-- NOT VALID: new and changed rows are checked at once, while legacy rows the repair had to
+-- keep as they were (private.repair_report) do not block the deploy; 20260123001010
+-- validates each constraint in a later transaction, where the rows allow. Each constraint is
+-- dropped first when present, so the file can be applied again.
+--
+-- Field limits (device id, note, party size, product, quantity, price) are not constraints:
+-- a CHECK is evaluated on every update of a row, so a legacy value kept by the repair (a
+-- party size of 0, a discount line) would make its row impossible to change at all. The
+-- table rules of 20260123000500 check them on every value a caller writes instead.
+
+set lock_timeout = '3s';
+set statement_timeout = '30s';
+
+-- locations and customers
+alter table public.locations drop constraint if exists locations_store_fkey;
+alter table public.locations add constraint locations_store_fkey
+  foreign key (store_id) references public.stores (id) not valid;
+alter table public.locations drop constraint if exists locations_store_required;
+alter table public.locations add constraint locations_store_required
+  check (store_id is not null) not valid;
+alter table public.customers drop constraint if exists customers_store_fkey;
+alter table public.customers add constraint customers_store_fkey
+  foreign key (store_id) references public.stores (id) not valid;
+
+-- carts
+alter table public.carts drop constraint if exists carts_status_valid;
+alter table public.carts add constraint carts_status_valid
+  check (status in ('active', 'completed', 'abandoned', 'merged')) not valid;
+alter table public.carts drop constraint if exists carts_location_store_required;
+alter table public.carts add constraint carts_location_store_required
+  check (location_id is not null and store_id is not null) not valid;
+alter table public.carts drop constraint if exists carts_merged_into_valid;
+alter table public.carts add constraint carts_merged_into_valid
+  check ((status = 'merged') = (merged_into is not null) and merged_into is distinct from id) not valid;
+alter table public.carts drop constraint if exists carts_active_owner_required;
+alter table public.carts add constraint carts_active_owner_required
+  check (status <> 'active' or customer_id is not null or device_id is not null) not valid;
+alter table public.carts drop constraint if exists carts_location_store_fkey;
+alter table public.carts add constraint carts_location_store_fkey
+  foreign key (location_id, store_id) references public.locations (id, store_id) not valid;
+alter table public.carts drop constraint if exists carts_customer_fkey;
+alter table public.carts add constraint carts_customer_fkey
+  foreign key (customer_id) references public.customers (id) not valid;
+alter table public.carts drop constraint if exists carts_merged_into_fkey;
+alter table public.carts add constraint carts_merged_into_fkey
+  foreign key (merged_into) references public.carts (id) not valid;
+
+-- cart_items
+alter table public.cart_items drop constraint if exists cart_items_cart_required;
+alter table public.cart_items add constraint cart_items_cart_required
+  check (cart_id is not null) not valid;
+alter table public.cart_items drop constraint if exists cart_items_cart_fkey;
+alter table public.cart_items add constraint cart_items_cart_fkey
+  foreign key (cart_id) references public.carts (id) not valid;
+
+-- location_queue
+alter table public.location_queue drop constraint if exists location_queue_status_valid;
+alter table public.location_queue add constraint location_queue_status_valid
+  check (status in ('waiting', 'called', 'served', 'removed', 'no_show')) not valid;
+alter table public.location_queue drop constraint if exists location_queue_location_store_required;
+alter table public.location_queue add constraint location_queue_location_store_required
+  check (location_id is not null and store_id is not null) not valid;
+alter table public.location_queue drop constraint if exists location_queue_open_linked;
+alter table public.location_queue add constraint location_queue_open_linked
+  check (status not in ('waiting', 'called') or (customer_id is not null and cart_id is not null)) not valid;
+alter table public.location_queue drop constraint if exists location_queue_location_store_fkey;
+alter table public.location_queue add constraint location_queue_location_store_fkey
+  foreign key (location_id, store_id) references public.locations (id, store_id) not valid;
+alter table public.location_queue drop constraint if exists location_queue_customer_fkey;
+alter table public.location_queue add constraint location_queue_customer_fkey
+  foreign key (customer_id) references public.customers (id) not valid;
+alter table public.location_queue drop constraint if exists location_queue_cart_fkey;
+alter table public.location_queue add constraint location_queue_cart_fkey
+  foreign key (cart_id) references public.carts (id) not valid;
+
+reset lock_timeout;
+reset statement_timeout;

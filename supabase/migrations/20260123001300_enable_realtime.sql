@@ -1,0 +1,35 @@
+-- Realtime: carts, cart_items and location_queue stream their changes to subscribed devices,
+-- each device receiving only the rows its row level security lets it read. Adds them to the
+-- `supabase_realtime` publication (created when missing) with REPLICA IDENTITY FULL, so
+-- UPDATE and DELETE events carry the old values.
+
+-- squawk-ignore-file prefer-robust-stmts
+-- (every statement here is idempotent: adding a column if it is missing, setting a default,
+-- enabling RLS or REPLICA IDENTITY FULL again changes nothing, so a partial run can be rerun)
+set lock_timeout = '3s';
+set statement_timeout = '30s';
+
+alter table public.carts replica identity full;
+alter table public.cart_items replica identity full;
+alter table public.location_queue replica identity full;
+
+do $$
+declare
+  v_table text;
+begin
+  if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+    create publication supabase_realtime;
+  end if;
+  foreach v_table in array array['carts', 'cart_items', 'location_queue'] loop
+    if not exists (
+      select 1 from pg_catalog.pg_publication_tables
+      where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = v_table
+    ) then
+      execute format('alter publication supabase_realtime add table public.%I', v_table);
+    end if;
+  end loop;
+end
+$$;
+
+reset lock_timeout;
+reset statement_timeout;
