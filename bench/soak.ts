@@ -64,7 +64,10 @@ try {
   const customers = a.customerIds;
   const devices = ["till-1", "till-2"];
   const clients = await Promise.all(
-    Array.from({ length: CLIENTS }, async () => posClient(await userJwt())),
+    Array.from(
+      { length: CLIENTS },
+      async () => posClient(await userJwt({ storeIds: [a.storeId] })),
+    ),
   );
 
   const byAction = new Map<string, Record<string, number>>();

@@ -40,7 +40,8 @@ const demo = {
   location: "10ca7100-0000-4000-8000-000000000001",
   customer: "c0570000-0000-4000-8000-000000000001",
 };
-// A user token for trying the function by hand (a real app sends its session's token).
+// A user token for trying the function by hand (a real app sends its session's token). Access
+// is default-deny: the token is granted the demo store by its app_metadata.store_ids claim.
 const devUserId = "00000000-0000-4000-8000-000000000001";
 const userToken = await signJwt({
   iss: "supabase-demo",
@@ -48,6 +49,7 @@ const userToken = await signJwt({
   aud: "authenticated",
   role: "authenticated",
   exp: DEMO_KEY_EXP,
+  app_metadata: { store_ids: [demo.store] },
 }, info.jwtSecret);
 
 console.log(`

@@ -5,7 +5,6 @@
 import { createClient } from "@supabase/supabase-js";
 import {
   adminSql,
-  assert,
   assertEquals,
   assertInvariants,
   call,
@@ -28,7 +27,7 @@ e2eTest("scenario 6: the auth matrix", async () => {
     const info = stackInfo();
 
     // An existing cart and entry, so that refused writes have something to change.
-    const staff = posClient(await userJwt());
+    const staff = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const seeded = await call(staff, {
       action: "add_to_queue",
       customer_id: customer,
@@ -55,9 +54,13 @@ e2eTest("scenario 6: the auth matrix", async () => {
       ["expired JWT", 401, viaClient(await userJwt({ expiresIn: -3600 }))],
       ["JWT signed with the wrong secret", 401, viaClient(await userJwt({ secret: wrongSecret }))],
       ["garbage bearer token", 401, viaClient("not.a.jwt")],
+      // Default deny: a signed-in user without any store (a plain sign-up) is refused.
+      ["signed-in user without a store", 403, viaClient(await userJwt())],
+      ["store_ids: [] (no store)", 403, viaClient(await userJwt({ storeIds: [] }))],
+      // Another store's staff: the rows and the location answer as if they did not exist.
       [
         "store_ids excluding the location",
-        403,
+        404,
         viaClient(await userJwt({ storeIds: [otherStore.storeId] })),
       ],
     ];
@@ -68,12 +71,9 @@ e2eTest("scenario 6: the auth matrix", async () => {
       for (const body of requests) {
         const res = await send(body);
         seen.push(`${label} / ${body.action}: ${res.status}`);
-        // A row named by its id in another store is invisible to the caller (RLS): 404 is
-        // as much a refusal as 403 there, and reveals nothing.
-        const byId = "queue_entry_id" in body || "cart_id" in body;
-        const allowed = expected === 403 && byId ? [403, 404] : [expected];
-        assert(
-          allowed.includes(res.status),
+        assertEquals(
+          res.status,
+          expected,
           `${label} / ${body.action}: ${res.status} ${JSON.stringify(res.body)}`,
         );
       }
@@ -81,11 +81,22 @@ e2eTest("scenario 6: the auth matrix", async () => {
     const after = await locationRows(sql, fx.locationId);
     assertEquals(after, before, "refused callers wrote nothing");
 
-    // The function's own refusals carry the product's error body.
-    const forbidden = await viaClient(await userJwt({ storeIds: [otherStore.storeId] }))(
+    // The function's own refusals carry the product's error body; another store's location
+    // answers exactly as a location that does not exist.
+    const forbidden = await viaClient(await userJwt())(requests[0]);
+    assertEquals(forbidden.body?.error?.code, "store_forbidden", JSON.stringify(forbidden.body));
+    const foreign = await viaClient(await userJwt({ storeIds: [otherStore.storeId] }))(
       requests[0],
     );
-    assertEquals(forbidden.body?.error?.code, "store_forbidden", JSON.stringify(forbidden.body));
+    const missing = await viaClient(await userJwt({ storeIds: [otherStore.storeId] }))({
+      ...requests[0],
+      location_id: crypto.randomUUID(),
+    });
+    assertEquals(foreign.status, 404);
+    assertEquals(
+      { ...foreign.body.error, request_id: null },
+      { ...missing.body.error, request_id: null },
+    );
 
     // Allowed: a user scoped to this store, and the service-role key.
     const scoped = await viaClient(await userJwt({ storeIds: [fx.storeId] }))(requests[0]);

@@ -311,7 +311,7 @@ e2eTest("bad input: 4xx JSON errors, nothing written", async () => {
   try {
     const base = await makeFixture(sql, 1);
     const other = await makeFixture(sql, 0);
-    const jwt = await userJwt();
+    const jwt = await userJwt({ storeIds: [base.storeId] });
     // One real entry and cart, so that id fields have something valid to be replaced.
     const seeded = await call(posClient(jwt), {
       action: "add_to_queue",

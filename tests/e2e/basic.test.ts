@@ -65,7 +65,7 @@ e2eTest("get creates one cart, returns it again, and matches the database", asyn
   try {
     const fx = await makeFixture(sql, 1);
     const [customer] = fx.customerIds;
-    const app = posClient(await userJwt());
+    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const body = { action: "get", customer_id: customer, location_id: fx.locationId };
 
     const first = await call(app, body);
@@ -104,8 +104,8 @@ e2eTest("two simultaneous gets for one customer+location return the same cart", 
   try {
     const fx = await makeFixture(sql, 1);
     const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
-    const ipad = posClient(await userJwt());
-    const mac = posClient(await userJwt());
+    const ipad = posClient(await userJwt({ storeIds: [fx.storeId] }));
+    const mac = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const [a, b] = await Promise.all([call(ipad, body), call(mac, body)]);
     assertEquals([a.status, b.status], [200, 200]);
     assertEquals(a.body.cart.id, b.body.cart.id);
@@ -122,7 +122,7 @@ e2eTest("anonymous get is keyed by location+device", async () => {
   const sql = adminSql();
   try {
     const fx = await makeFixture(sql, 0);
-    const app = posClient(await userJwt());
+    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const a = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
     const b = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
     const c = await call(app, { action: "get", location_id: fx.locationId, device_id: "mac-1" });
@@ -269,7 +269,7 @@ e2eTest("GET with query parameters serves get; camelCase aliases are accepted", 
   try {
     const fx = await makeFixture(sql, 2);
     const [c1, c2] = fx.customerIds;
-    const app = posClient(await userJwt());
+    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
 
     const viaGet = await call(app, undefined, {
       method: "GET",

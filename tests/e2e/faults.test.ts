@@ -59,7 +59,7 @@ e2eTest(
     try {
       const fx = await makeFixture(sql, 2);
       const [forCart, forEntry] = fx.customerIds;
-      const app = posClient(await userJwt());
+      const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
       await setFault({ mode: "off" });
 
       // `applied` counts the uses of the fault set last.
@@ -117,7 +117,10 @@ e2eTest(
     try {
       const fx = await makeFixture(sql, 4);
       const clients: SupabaseClient[] = await Promise.all(
-        Array.from({ length: CLIENTS }, async () => posClient(await userJwt())),
+        Array.from(
+          { length: CLIENTS },
+          async () => posClient(await userJwt({ storeIds: [fx.storeId] })),
+        ),
       );
       const devices = ["till-1", "till-2"];
       let phase = "warm-up";

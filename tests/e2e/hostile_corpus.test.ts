@@ -197,7 +197,7 @@ e2eTest(`scenario 7: ${SIZE} hostile bodies, no 5xx, no hang, nothing written`, 
     const next = makeGenerator(SEED, fx.locationId, fx.customerIds[0]);
     const bodies = Array.from({ length: SIZE }, next);
     const bytes = bodies.reduce((n, b) => n + b.text.length, 0);
-    const headers = jsonHeaders(await userJwt());
+    const headers = jsonHeaders(await userJwt({ storeIds: [fx.storeId] }));
     const before = await locationRows(sql, fx.locationId);
     const [countsBefore] = await sql`
       select (select count(*) from public.carts)::int as carts,

@@ -18,9 +18,9 @@ import {
 const DEVICES = 50;
 
 /** Builds the clients first, then fires every call at once when the barrier opens. */
-async function stampede(body: Record<string, unknown>): Promise<CallResult[]> {
+async function stampede(storeId: string, body: Record<string, unknown>): Promise<CallResult[]> {
   const clients = await Promise.all(
-    Array.from({ length: DEVICES }, async () => posClient(await userJwt())),
+    Array.from({ length: DEVICES }, async () => posClient(await userJwt({ storeIds: [storeId] }))),
   );
   let open!: () => void;
   const barrier = new Promise<void>((resolve) => (open = resolve));
@@ -38,7 +38,7 @@ e2eTest("scenario 1: 50 devices get the same customer's cart at the same instant
     const fx = await makeFixture(sql, 2);
     const [customer, queued] = fx.customerIds;
 
-    const gets = await stampede({
+    const gets = await stampede(fx.storeId, {
       action: "get",
       customer_id: customer,
       location_id: fx.locationId,
@@ -57,7 +57,7 @@ e2eTest("scenario 1: 50 devices get the same customer's cart at the same instant
     const carts = await activeCarts(sql, fx.locationId, customer);
     assertEquals(carts.map((c) => c.id), [...ids]);
 
-    const adds = await stampede({
+    const adds = await stampede(fx.storeId, {
       action: "add_to_queue",
       customer_id: queued,
       location_id: fx.locationId,

@@ -71,7 +71,7 @@ e2eTest("scenario 4: 1,000 repeated gets write nothing and broadcast nothing", a
   let slotCreated = false;
   try {
     const fx = await makeFixture(sql, 1);
-    const app = posClient(await userJwt());
+    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
     const created = await call(app, body);
     assertEquals(created.status, 200, JSON.stringify(created.body));

@@ -48,7 +48,9 @@ e2eTest("scenario 3: retried and repeated calls create no duplicates", async () 
   try {
     const fx = await makeFixture(sql, 24);
     const random = seededRandom(3);
-    const devices = await Promise.all([1, 2, 3].map(async () => posClient(await userJwt())));
+    const devices = await Promise.all(
+      [1, 2, 3].map(async () => posClient(await userJwt({ storeIds: [fx.storeId] }))),
+    );
     const base = { location_id: fx.locationId, store_id: fx.storeId };
     const all: Retried[] = [];
 
@@ -102,7 +104,7 @@ e2eTest("scenario 3: a call abandoned after its commit is retried to the same an
   const sql = adminSql();
   try {
     const fx = await makeFixture(sql, 10);
-    const app = posClient(await userJwt());
+    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     let lostAfterCommit = 0;
     for (const customer of fx.customerIds) {
       const body = { action: "add_to_queue", customer_id: customer, location_id: fx.locationId };

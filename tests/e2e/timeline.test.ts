@@ -22,8 +22,8 @@ e2eTest("scenario 2: the seed's timeline keeps one cart for Fahad at Blowing Roc
     const fx = await makeFixture(sql, 1);
     const fahad = fx.customerIds[0];
     const blowingRock = { location_id: fx.locationId, store_id: fx.storeId };
-    const ipad = posClient(await userJwt());
-    const mac = posClient(await userJwt());
+    const ipad = posClient(await userJwt({ storeIds: [fx.storeId] }));
+    const mac = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const get = { action: "get", customer_id: fahad, ...blowingRock };
     const seen: string[] = [];
     const step = async (label: string, app: typeof ipad, body: Record<string, unknown>) => {

@@ -17,6 +17,8 @@ export interface Place {
   customerId: string;
   otherStoreId: string;
   otherLocationId: string;
+  /** JWT claims of a staff member of `storeId` (app_metadata.store_ids). */
+  staff: Record<string, unknown>;
 }
 
 /** Two stores, one location each, one customer: ids unique to the calling test. */
@@ -27,7 +29,9 @@ export async function newPlace(sql: Sql): Promise<Place> {
     customerId: crypto.randomUUID(),
     otherStoreId: crypto.randomUUID(),
     otherLocationId: crypto.randomUUID(),
+    staff: {},
   };
+  p.staff = staffClaims(p.storeId);
   await sql`insert into public.stores (id, name) values (${p.storeId}, 'test'), (${p.otherStoreId}, 'other')`;
   await sql`insert into public.locations (id, store_id, name)
     values (${p.locationId}, ${p.storeId}, 'main'), (${p.otherLocationId}, ${p.otherStoreId}, 'other')`;
@@ -42,7 +46,10 @@ export async function newCustomer(sql: Sql): Promise<string> {
   return id;
 }
 
-export const STAFF_CLAIMS = { role: "authenticated", sub: "00000000-0000-4000-8000-00000000a001" };
+/** The claims of a signed-in staff member granted `storeIds` (default deny: no store, no access). */
+export function staffClaims(...storeIds: string[]): Record<string, unknown> {
+  return { sub: crypto.randomUUID(), app_metadata: { store_ids: storeIds } };
+}
 
 /** Runs `fn` in one transaction as PostgREST runs a request: role and claims set locally. */
 export function asRole(
@@ -58,11 +65,11 @@ export function asRole(
   });
 }
 
-/** Runs `fn` as a signed-in staff member (role authenticated, given or default claims). */
+/** Runs `fn` as a signed-in staff member (role authenticated) with these claims. */
 export function asStaff(
   sql: Sql,
   fn: (tx: Tx) => Promise<Json>,
-  claims: Record<string, unknown> = STAFF_CLAIMS,
+  claims: Record<string, unknown>,
 ): Promise<Json> {
   return asRole(sql, "authenticated", claims, fn);
 }

@@ -37,6 +37,7 @@ Deno.test("logical decoding: one INSERT for a new cart, zero changes for 1,000 r
         (tx) =>
           tx`select public.get_or_create_cart(p_location_id => ${p.locationId}::uuid,
         p_customer_id => ${p.customerId}::uuid) as r`,
+        p.staff,
       ).then((rows) => rows[0].r);
 
     const first = await getCart();

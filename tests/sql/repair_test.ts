@@ -1,96 +1,265 @@
-// Repair of a live deployment: a legacy database shaped like the review's (duplicate
-// active carts, queue entries without cart_id, double queue entries) gets every migration;
-// then no duplicate remains, nothing was deleted, items and entries point at survivors,
-// and the migrations can run a second time.
+// Repair of a live deployment. A legacy database holds the duplicates the old
+// select-then-insert function made and the messy rows real POS databases hold (statuses
+// outside the new set, rows without a store, a store that is not the location's, a deleted
+// location or customer, a party of 0, a discount line, device ids with stray spaces, open
+// entries on the wrong cart). The migrations apply without error, both as one transaction
+// per file (the Supabase CLI) and statement by statement (`psql -f`), with the same result;
+// no row is lost, item quantities per customer + location are unchanged, the invariants hold,
+// every row the repair changed or kept is in private.repair_report, and a second run writes
+// nothing (no change record in logical decoding).
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { stackInfo } from "../_support/stack.ts";
-import { applyBase, applyMigrations, createDatabase, runSqlFile } from "../../stack/postgres.ts";
+import {
+  applyMigrations,
+  createDatabase,
+  type FileMode,
+  runSqlFile,
+} from "../../stack/postgres.ts";
 
 const FIXTURE = new URL("./fixtures/legacy_seed_schema.sql", import.meta.url).pathname;
+type Sql = postgres.Sql<Record<string, never>>;
+// deno-lint-ignore no-explicit-any
+type Row = Record<string, any>;
 
-Deno.test("legacy duplicates are merged, nothing is lost, migrations apply twice", async () => {
-  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy");
-  await applyBase(dbUrl);
+const id = (kind: number, n: number) =>
+  `${kind}0000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const ENTRY = (n: number) => id(4, n);
+const CART = (n: number) => id(5, n);
+const LINE = (n: number) => id(6, n);
+const STORE = (n: number) => id(1, n);
+const CUSTOMER = (n: number) => id(3, n);
+const LOCATION = (n: number) => id(2, n);
+
+async function rows(sql: Sql, table: string): Promise<Map<string, Row>> {
+  const list = await sql.unsafe(`select * from public.${table} order by id`);
+  return new Map(list.map((r) => [r.id as string, r as Row]));
+}
+
+/** Quantities per owner of a cart (customer + location, or trimmed device + location). */
+async function quantities(sql: Sql): Promise<Record<string, number>> {
+  const list = await sql`select coalesce(c.customer_id::text, 'device:' || btrim(c.device_id::text))
+      || '@' || c.location_id as owner, sum(i.quantity)::int as q
+    from public.cart_items i join public.carts c on c.id = i.cart_id group by 1 order by 1`;
+  return Object.fromEntries(list.map((r) => [r.owner, r.q]));
+}
+
+/** The repaired state with the ids of carts the repair created replaced by their owner, so
+ * that two databases repaired separately compare equal. */
+async function normalized(sql: Sql): Promise<string> {
+  const carts = await sql`select c.id, c.customer_id, c.location_id, c.store_id, c.device_id,
+    c.status, c.merged_into, exists (select 1 from private.repair_report r
+      where r.row_id = c.id and r.action = 'created') as made
+    from public.carts c`;
+  const name = new Map<string, string>(
+    carts.map((c) => [c.id, c.made ? `new:${c.customer_id}@${c.location_id}` : c.id]),
+  );
+  const n = (v: string | null) => (v ? name.get(v) ?? v : v);
+  const entries =
+    await sql`select id, status, store_id, cart_id, device_id from public.location_queue order by id`;
+  const items = await sql`select id, cart_id, quantity from public.cart_items order by id`;
+  const report = await sql`select table_name, row_id, reason, action from private.repair_report
+    order by 1, 2, 3`;
+  return JSON.stringify({
+    carts: carts.map((c) => [n(c.id), c.store_id, c.device_id, c.status, n(c.merged_into)]).sort(),
+    entries: entries.map((e) => [e.id, e.status, e.store_id, n(e.cart_id), e.device_id]),
+    items: items.map((i) => [i.id, n(i.cart_id), i.quantity]),
+    report: report.map((r) => [r.table_name, n(r.row_id), r.reason, r.action]).sort(),
+  });
+}
+
+async function repairedDatabase(mode: FileMode) {
+  const dbUrl = await createDatabase(stackInfo().dbUrl, `poscart_legacy_${mode}`);
   await runSqlFile(dbUrl, FIXTURE);
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  const before = {
+    carts: await rows(sql, "carts"),
+    items: await rows(sql, "cart_items"),
+    entries: await rows(sql, "location_queue"),
+    quantities: await quantities(sql),
+  };
+  await applyMigrations(dbUrl, undefined, mode);
+  return { dbUrl, sql, before };
+}
+
+Deno.test("repair: a messy legacy database takes every migration, loses nothing, reports what it kept", async () => {
+  const tx = await repairedDatabase("transaction");
+  const stmts = await repairedDatabase("statements");
   try {
-    const count = async () => {
-      const [r] = await sql`select
-        (select count(*)::int from carts) as carts,
-        (select count(*)::int from cart_items) as items,
-        (select count(*)::int from location_queue) as entries,
-        (select coalesce(sum(quantity * unit_price), 0)::numeric::text from cart_items) as value,
-        (select count(*)::int from (select 1 from carts where status = 'active' and customer_id is not null
-          group by customer_id, location_id having count(*) > 1) d) as dup_keys,
-        (select count(*)::int from (select 1 from location_queue where status in ('waiting', 'called')
-          group by location_id, customer_id having count(*) > 1) d) as dup_entries`;
-      return r;
+    const { sql, before } = tx;
+    const after = {
+      carts: await rows(sql, "carts"),
+      items: await rows(sql, "cart_items"),
+      entries: await rows(sql, "location_queue"),
+      quantities: await quantities(sql),
     };
-    const before = await count();
-    assert.ok(before.dup_keys > 40, `fixture has ${before.dup_keys} duplicated keys`);
-    assert.ok(before.dup_entries > 0);
-    const [{ excess }] = await sql`select coalesce(sum(n - 1), 0)::int as excess from (
-      select count(*) as n from carts where status = 'active' and customer_id is not null
-      group by customer_id, location_id) d`;
-    // legacy entries carry no cart, so each key's survivor is its most recently updated cart
-    const expectedSurvivors = (await sql`select distinct on (customer_id, location_id) id from carts
-      where status = 'active' and customer_id is not null
-      order by customer_id, location_id, updated_at desc, created_at, id`).map((r) => r.id).sort();
-
-    const files = await applyMigrations(dbUrl);
-    const after = await count();
+    const report = await sql`select table_name, row_id, reason, action, detail
+      from private.repair_report order by 1, 2, 3`;
+    const reported = (table: string, rowId: string) =>
+      report.filter((r) => r.table_name === table && r.row_id === rowId)
+        .map((r) => `${r.reason}:${r.action}`).sort();
+    const created = report.filter((r) => r.action === "created").length;
     console.log(
-      `legacy fixture: ${before.carts} carts (${excess} duplicate active carts over ${before.dup_keys} keys), ` +
-        `${before.items} items, ${before.entries} queue entries (${before.dup_entries} double-queued) -> ` +
-        `${after.carts} carts, ${after.items} items, ${after.entries} entries, ${after.dup_keys} duplicates left`,
+      `legacy fixture: ${before.carts.size} carts, ${before.items.size} lines, ${before.entries.size} entries -> ` +
+        `${after.carts.size} carts (${created} created for open entries), ${after.items.size} lines, ` +
+        `${after.entries.size} entries; ${report.length} report rows`,
     );
-    assert.equal(after.carts, before.carts);
-    assert.equal(after.items, before.items);
-    assert.equal(after.entries, before.entries);
-    assert.equal(after.value, before.value);
-    assert.equal(after.dup_keys, 0);
-    assert.equal(after.dup_entries, 0);
 
-    const [m] = await sql`select
-      (select count(*)::int from carts where status = 'merged') as merged,
-      (select count(*)::int from carts m join carts s on s.id = m.merged_into
-        where m.status = 'merged' and s.status = 'active' and s.customer_id = m.customer_id
-          and s.location_id = m.location_id) as merged_to_survivor,
-      (select count(*)::int from cart_items i join carts c on c.id = i.cart_id where c.status = 'merged') as items_on_merged,
-      (select count(*)::int from location_queue q left join carts c on c.id = q.cart_id
-        where c.id is null or c.status not in ('active', 'completed')) as entries_off_survivor,
-      (select count(*)::int from location_queue q join carts c on c.id = q.cart_id
-        where q.status in ('waiting', 'called') and c.status <> 'active') as open_on_inactive,
-      (select count(*)::int from carts where status = 'active' and customer_id is not null) as survivors`;
-    console.log(`repair: ${m.merged} carts merged into ${m.survivors} survivors`);
-    assert.equal(m.merged, excess);
-    assert.equal(m.merged_to_survivor, excess);
-    assert.equal(m.survivors, expectedSurvivors.length);
-    const survivors =
-      (await sql`select id from carts where status = 'active' and customer_id is not null`)
-        .map((r) => r.id).sort();
-    assert.deepEqual(survivors, expectedSurvivors);
-    assert.equal(m.items_on_merged, 0);
-    assert.equal(m.entries_off_survivor, 0);
-    assert.equal(m.open_on_inactive, 0);
+    // Nothing is lost; quantities stay with their customer (or device) at the location.
+    for (
+      const [table, b] of Object.entries({
+        carts: before.carts,
+        items: before.items,
+        entries: before.entries,
+      })
+    ) {
+      const a = after[table as "carts" | "items" | "entries"];
+      for (const key of b.keys()) assert.ok(a.has(key), `${table} row ${key} was lost`);
+    }
+    assert.equal(after.carts.size, before.carts.size + created);
+    assert.equal(after.items.size, before.items.size);
+    assert.equal(after.entries.size, before.entries.size);
+    assert.deepEqual(after.quantities, before.quantities);
 
-    // a second run changes nothing; the RPCs work on the repaired data
-    const snapshot =
-      await sql`select id, status, merged_into, updated_at::text from carts order by id`;
-    await applyMigrations(dbUrl);
-    const again =
-      await sql`select id, status, merged_into, updated_at::text from carts order by id`;
-    assert.deepEqual([...again], [...snapshot]);
-    assert.ok(files.length >= 8);
-    const [g] = await sql`select public.get_or_create_cart(
-      p_location_id => '20000000-0000-4000-8000-000000000001', p_customer_id => '30000000-0000-4000-8000-000000000006') as r`;
-    assert.equal(g.r.created, false);
-    const [q] = await sql`select public.add_to_queue(
-      p_location_id => '20000000-0000-4000-8000-000000000001', p_customer_id => '30000000-0000-4000-8000-000000000006') as r`;
-    assert.equal(q.r.created, false);
-    assert.equal(q.r.cart.id, g.r.cart.id);
+    // The invariants hold on the repaired rows.
+    const census =
+      await sql`select invariant, violations::int as n from private.invariant_census()`;
+    assert.deepEqual(census.filter((c) => c.n !== 0), [], "invariant census after the repair");
+
+    // Every row the repair changed is reported with what it did.
+    const changed = (b: Map<string, Row>, a: Map<string, Row>, cols: string[]) =>
+      [...b.keys()].filter((k) => cols.some((c) => String(b.get(k)![c]) !== String(a.get(k)![c])));
+    for (
+      const k of changed(before.carts, after.carts, ["status", "store_id", "device_id"])
+    ) {
+      assert.ok(
+        reported("carts", k).some((r) => !r.endsWith(":kept")),
+        `cart ${k} changed unreported`,
+      );
+    }
+    for (const k of changed(before.items, after.items, ["cart_id"])) {
+      const cart = before.items.get(k)!.cart_id;
+      assert.ok(
+        reported("carts", cart).some((r) => r.endsWith(":merged")),
+        `line ${k} moved unreported`,
+      );
+    }
+    for (
+      const k of changed(before.entries, after.entries, [
+        "status",
+        "store_id",
+        "cart_id",
+      ])
+    ) {
+      assert.ok(reported("location_queue", k).length > 0, `entry ${k} changed unreported`);
+    }
+
+    // Each class of messy row got its deliberate answer.
+    const entry = (n: number) => after.entries.get(ENTRY(n))!;
+    const cart = (n: number) => after.carts.get(CART(n))!;
+    const activeCartOf = (customer: string, location: string) =>
+      [...after.carts.values()].find((c) =>
+        c.customer_id === customer && c.location_id === location && c.status === "active"
+      );
+    assert.equal(entry(1).status, "removed"); // 'cancelled'
+    assert.equal(entry(2).status, "served"); // 'done'
+    assert.equal(entry(3).status, "removed"); // null
+    assert.deepEqual(reported("location_queue", ENTRY(3)), ["status_mapped:changed"]);
+    assert.equal(entry(4).store_id, STORE(1)); // no store_id: the location's
+    assert.equal(entry(4).cart_id, activeCartOf(CUSTOMER(44), LOCATION(2))?.id);
+    assert.equal(entry(5).status, "waiting"); // 'Waiting ', on a cart at another location
+    assert.equal(entry(5).cart_id, activeCartOf(CUSTOMER(45), LOCATION(2))?.id);
+    assert.ok(reported("location_queue", ENTRY(5)).includes("cart_relinked:changed"));
+    assert.equal(entry(6).party_size, 0); // party of 0: kept as it was, reported
+    assert.ok(reported("location_queue", ENTRY(6)).includes("party_size_out_of_range:kept"));
+    assert.equal(entry(6).status, "waiting");
+    assert.equal(entry(6).cart_id, activeCartOf(CUSTOMER(46), LOCATION(3))?.id);
+    assert.equal(entry(7).status, "removed"); // a deleted customer
+    assert.ok(reported("location_queue", ENTRY(7)).includes("customer_missing:closed"));
+    assert.equal(entry(8).status, "removed"); // no customer
+    assert.ok(reported("location_queue", ENTRY(8)).includes("open_entry_without_customer:closed"));
+    assert.equal(entry(9).status, "removed"); // a deleted location
+    assert.ok(reported("location_queue", ENTRY(9)).includes("location_missing:closed"));
+    assert.equal(entry(10).status, "removed"); // customer 46's second open entry
+    assert.ok(reported("location_queue", ENTRY(10)).includes("duplicate_open_entry:closed"));
+
+    // customer 46's 'open', 'ACTIVE' and 'active' carts: the one already 'active' survives
+    assert.equal(cart(3).status, "active");
+    assert.deepEqual([cart(1).status, cart(1).merged_into], ["merged", CART(3)]);
+    assert.deepEqual([cart(2).status, cart(2).merged_into], ["merged", CART(3)]);
+    for (const l of [1, 2, 3]) assert.equal(after.items.get(LINE(l))!.cart_id, CART(3));
+    assert.ok(reported("cart_items", LINE(1)).includes("unit_price_out_of_range:kept"));
+    assert.ok(reported("cart_items", LINE(2)).includes("quantity_out_of_range:kept"));
+    assert.equal(after.items.get(LINE(1))!.unit_price, "-5.00");
+    assert.equal(after.items.get(LINE(2))!.quantity, 0);
+    assert.equal(cart(4).status, "abandoned"); // null status
+    assert.equal(cart(5).store_id, STORE(2)); // filed under the wrong store
+    assert.ok(reported("carts", CART(5)).includes("store_from_location:changed"));
+    assert.equal(cart(6).status, "on_hold"); // unknown: kept, reported
+    assert.ok(reported("carts", CART(6)).includes("status_unknown:kept"));
+    // duplicates at the deleted location: merged, and kept there (reported)
+    assert.deepEqual([cart(7).status, cart(7).merged_into], ["merged", CART(8)]);
+    assert.ok(reported("carts", CART(8)).includes("location_missing:kept"));
+    // device ids: ' ipad-1 ' and 'ipad-1' are one device; '' is none
+    assert.equal(cart(9).device_id, "ipad-1");
+    assert.deepEqual([cart(9).status, cart(9).merged_into], ["merged", CART(10)]);
+    assert.equal(after.items.get(LINE(4))!.cart_id, CART(10));
+    assert.equal(cart(11).device_id, null);
+    assert.ok(reported("carts", CART(11)).includes("anonymous_without_device:kept"));
+
+    // Every reported 'kept' row is unchanged in the columns it was reported for.
+    for (const r of report.filter((r) => r.action === "kept")) {
+      const b = { carts: before.carts, cart_items: before.items, location_queue: before.entries }[
+        r.table_name as "carts"
+      ].get(r.row_id);
+      if (!b) continue; // a cart the repair created cannot be "kept as it was"
+      for (const [col, value] of Object.entries(r.detail as Row)) {
+        if (col in b && col !== "length") {
+          const now =
+            { carts: after.carts, cart_items: after.items, location_queue: after.entries }[
+              r.table_name as "carts"
+            ].get(r.row_id)![col];
+          const same = String(now) === String(value) ||
+            now !== null && value !== null && Number(now) === Number(value);
+          assert.ok(same, `${r.table_name} ${r.row_id} ${col} kept as it was: ${now} vs ${value}`);
+        }
+      }
+    }
+
+    // Existing staff keep working; users limited by a claim, anonymous sign-ins, and users
+    // created after the migration get nothing.
+    const members =
+      await sql`select user_id::text, array_agg(store_id::text order by store_id) as stores
+      from public.store_members group by 1 order by 1`;
+    assert.deepEqual(members.map((m) => [m.user_id, m.stores]), [[id(7, 1), [STORE(1), STORE(2)]]]);
+    const asOldStaff = await sql.begin(async (t) => {
+      await t`select set_config('role', 'authenticated', true),
+        set_config('request.jwt.claims', ${
+        JSON.stringify({ sub: id(7, 1), role: "authenticated" })
+      }, true)`;
+      return (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
+        p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r;
+    });
+    assert.equal(asOldStaff.created, false, "existing staff still reach their customers' carts");
+
+    // The same result statement by statement (psql -f) as one transaction per file.
+    assert.equal(await normalized(stmts.sql), await normalized(sql));
+
+    // A second run writes nothing: no change record at all.
+    const slot = "poscart_repair_twice";
+    await sql`select pg_create_logical_replication_slot(${slot}, 'test_decoding')`;
+    try {
+      await applyMigrations(tx.dbUrl);
+      const changes = await sql`select data from pg_logical_slot_get_changes(${slot}, null, null,
+        'skip-empty-xacts', '1', 'include-xids', '0')`;
+      const data = changes.map((c) => c.data as string).filter((d) => d.startsWith("table "));
+      console.log(`second run of every migration: ${data.length} change records`);
+      assert.deepEqual(data, []);
+    } finally {
+      await sql`select pg_drop_replication_slot(${slot})`;
+    }
   } finally {
-    await sql.end();
+    await tx.sql.end();
+    await stmts.sql.end();
   }
 });

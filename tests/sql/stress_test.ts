@@ -22,4 +22,5 @@ Deno.test("64 concurrent sessions mixing get, add_to_queue, remove, complete lea
   assert.equal(r.duplicateActiveCarts, 0);
   assert.equal(r.duplicateOpenEntries, 0);
   assert.equal(r.openEntriesWithInactiveCart, 0);
+  assert.equal(r.invariantViolations, 0);
 });

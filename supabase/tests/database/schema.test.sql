@@ -1,0 +1,135 @@
+-- The schema as Supabase's database linter and a reviewer read it: row level security on
+-- every exposed table, no privilege for anon, no SECURITY DEFINER function any API role
+-- may execute, fixed search_path everywhere, every foreign key covered by an index of
+-- exactly its columns, no duplicate index, policies that evaluate their helpers once per
+-- statement (initplans) with one permissive policy per role and command, the invariants'
+-- unique indexes valid, the constraints validated, the deploy window closed, the tables in
+-- the Realtime publication with their old values, and every object documented.
+begin;
+\ir _helpers.psql
+select plan(22);
+
+select is(array(
+  select c.relname::text from pg_class c
+  where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity
+  order by 1), '{}'::text[], 'RLS is on for every table in public');
+select is(array(
+  select c.relname::text from pg_class c
+  where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relrowsecurity
+    and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
+  order by 1), '{}'::text[], 'every table with RLS has a policy');
+select is(array(
+  select c.relname::text from pg_class c
+  where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+    and not exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary)
+  order by 1), '{}'::text[], 'every table has a primary key');
+select is(array(
+  select c.relname::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind in ('r', 'v', 'm', 'S')
+    and (has_table_privilege('anon', c.oid, 'select,insert,update,delete,truncate,references,trigger')
+      or c.relkind = 'S' and has_sequence_privilege('anon', c.oid, 'usage,select,update'))
+  order by 1), '{}'::text[], 'anon has no privilege on any table or sequence');
+select is(array(
+  select p.oid::regprocedure::text from pg_proc p
+  where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    and has_function_privilege('anon', p.oid, 'execute')
+  order by 1), '{}'::text[], 'anon may execute no function');
+select is(array(
+  select p.oid::regprocedure::text from pg_proc p
+  where p.prosecdef and p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+    and p.pronamespace::regnamespace::text not in ('auth', 'extensions', 'cron', 'storage', 'realtime', 'graphql', 'vault')
+    and (has_function_privilege('anon', p.oid, 'execute')
+      or has_function_privilege('authenticated', p.oid, 'execute')
+      or has_function_privilege('service_role', p.oid, 'execute'))
+  order by 1), '{}'::text[], 'no SECURITY DEFINER function is executable by an API role (lints 0028, 0029)');
+select is(array(
+  select p.oid::regprocedure::text from pg_proc p
+  where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    and not coalesce(p.proconfig, '{}') && array['search_path=""']
+  order by 1), '{}'::text[], 'every function has search_path = '''' (lint 0011)');
+select is(array(
+  select p.proname::text from pg_proc p
+  where p.pronamespace = 'public'::regnamespace and p.proname <> 'list_queue' and p.provolatile <> 'v'
+  order by 1), '{}'::text[], 'the writing RPCs are VOLATILE (a stable one would miss a competing insert)');
+select is(array(
+  select format('%s.%s', c.conrelid::regclass, c.conname) from pg_constraint c
+  join pg_class t on t.oid = c.conrelid
+  where c.contype = 'f' and t.relnamespace = 'public'::regnamespace
+    and not exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indisvalid
+                    and string_to_array(i.indkey::text, ' ')::smallint[] = c.conkey)
+  order by 1), '{}'::text[], 'every foreign key has an index of exactly its columns (lint 0001)');
+select is(array(
+  select array_agg(indexrelid::regclass::text order by indexrelid::regclass::text)::text from pg_index
+  where indrelid in (select oid from pg_class where relnamespace = 'public'::regnamespace)
+  group by indrelid, indkey::text, indclass::text, coalesce(pg_get_expr(indexprs, indrelid), ''),
+    coalesce(pg_get_expr(indpred, indrelid), '')
+  having count(*) > 1), '{}'::text[], 'no duplicate index (lint 0009)');
+select is(array(
+  select format('%s.%s', tablename, policyname) from pg_policies
+  where schemaname = 'public'
+    and (regexp_count(coalesce(qual, '') || coalesce(with_check, ''), '(auth\.\w+|private\.\w+)\(\)')
+      <> regexp_count(coalesce(qual, '') || coalesce(with_check, ''), 'SELECT (auth\.\w+|private\.\w+)\(\) AS'))
+  order by 1), '{}'::text[], 'policies call their helpers once per statement (lint 0003)');
+select is(array(
+  select format('%s %s %s', tablename, r, cmd) from pg_policies, unnest(roles) r
+  where schemaname = 'public' and permissive = 'PERMISSIVE'
+  group by tablename, r, cmd having count(*) > 1
+  order by 1), '{}'::text[], 'one permissive policy per table, role and command (lint 0006)');
+select is(array(
+  select format('%s.%s', tablename, policyname) from pg_policies
+  where schemaname = 'public' and permissive = 'PERMISSIVE'
+    and (trim(coalesce(qual, '')) = 'true' or trim(coalesce(with_check, '')) = 'true')
+  order by 1), '{}'::text[], 'no permissive policy is always true (lint 0024)');
+select is(array(
+  select tablename::text from pg_policies
+  where schemaname = 'public' and permissive = 'RESTRICTIVE' and cmd = 'ALL'
+  order by 1),
+  array['cart_items', 'carts', 'customers', 'location_queue', 'locations', 'stores'],
+  'every store-owned table has a restrictive store scope for every role');
+select is(array(
+  select i.indexrelid::regclass::text from pg_index i
+  where i.indexrelid in ('public.carts_one_active_per_customer_location'::regclass,
+    'public.carts_one_active_per_device_location'::regclass,
+    'public.location_queue_one_open_per_customer_location'::regclass)
+    and i.indisunique and i.indisvalid
+  order by 1),
+  array['carts_one_active_per_customer_location', 'carts_one_active_per_device_location',
+    'location_queue_one_open_per_customer_location'], 'I1-I3: the unique indexes exist and are valid');
+select is(array(
+  select format('%s.%s', conrelid::regclass, conname) from pg_constraint
+  where connamespace = 'public'::regnamespace and not convalidated
+  order by 1), '{}'::text[], 'every constraint is validated (on a database without legacy rows)');
+select is(array(
+  select tgname::text from pg_trigger where tgname like '%duplicates%' order by 1),
+  '{}'::text[], 'the deploy window''s duplicate guard is gone');
+select is(array(
+  select format('%s %s', t.tgrelid::regclass, t.tgname) from pg_trigger t
+  where not t.tgisinternal and t.tgrelid in ('public.carts'::regclass, 'public.cart_items'::regclass,
+    'public.location_queue'::regclass) and t.tgenabled = 'O'
+  order by 1),
+  array['cart_items cart_items_guard', 'carts carts_apply', 'carts carts_guard',
+    'location_queue location_queue_guard'], 'the rule triggers are installed and enabled');
+select is(array(
+  select format('%s %s', t.tablename, c.relreplident) from pg_publication_tables t
+  join pg_class c on c.relname = t.tablename and c.relnamespace = 'public'::regnamespace
+  where t.pubname = 'supabase_realtime' and t.schemaname = 'public'
+  order by 1), array['cart_items f', 'carts f', 'location_queue f'],
+  'Realtime publishes the cart tables with replica identity full');
+select is(array(
+  select c.relname::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
+    and obj_description(c.oid, 'pg_class') is null
+  order by 1), '{}'::text[], 'every table has a comment');
+select is(array(
+  select format('%s.%s', c.relname, a.attname) from pg_attribute a join pg_class c on c.oid = a.attrelid
+  where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+    and col_description(c.oid, a.attnum) is null
+  order by 1), '{}'::text[], 'every column has a comment');
+select is(array(
+  select p.oid::regprocedure::text from pg_proc p
+  where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
+    and obj_description(p.oid, 'pg_proc') is null
+  order by 1), '{}'::text[], 'every function has a comment');
+
+select * from finish();
+rollback;
