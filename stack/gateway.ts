@@ -3,8 +3,10 @@
 // key-auth does), `/functions/v1/<name>` -> the function host, with `verify_jwt` enforced as
 // the edge runtime does (OPTIONS passes; no Authorization header: 401
 // `{"msg":"Error: Missing authorization header"}`; a token not signed with the project
-// secret, or expired: 401 `{"msg":"Invalid JWT"}`). Streams bodies both ways; an upstream
-// that fails or drops the connection becomes 502, like Kong. Does network I/O.
+// secret, or expired: 401 `{"msg":"Invalid JWT"}`), `/realtime/v1/websocket` -> the local
+// Realtime (key-auth with the `apikey` query parameter, as supabase-js sends it). Streams
+// bodies both ways; an upstream that fails or drops the connection becomes 502, like Kong.
+// Does network I/O.
 import { verifyJwt } from "./jwt.ts";
 
 export interface GatewayFunction {
@@ -19,6 +21,8 @@ export interface GatewayConfig {
   jwtSecret: string;
   /** The keys Kong accepts in `apikey` (the anon and service_role keys). */
   apiKeys: string[];
+  /** The local Realtime's WebSocket endpoint, served at /realtime/v1/websocket. */
+  realtime?: (req: Request) => Promise<Response>;
 }
 
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "host"];
@@ -72,13 +76,20 @@ async function proxy(
   });
 }
 
-/** `/rest/v1/*`: Kong's key-auth, then PostgREST with the prefix removed. */
-function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
-  if (req.method === "OPTIONS") return new Response(null, { status: 200, headers: CORS_HEADERS });
+/** Kong's key-auth: the refusal, or null when `apikey` (header or query) is a known key. */
+function keyAuth(req: Request, url: URL, cfg: GatewayConfig): Response | null {
   const key = req.headers.get("apikey") ?? url.searchParams.get("apikey");
   const challenge = { "WWW-Authenticate": 'Key realm="kong"' };
   if (!key) return json(401, { message: "No API key found in request" }, challenge);
   if (!cfg.apiKeys.includes(key)) return json(401, { message: "Invalid API key" }, challenge);
+  return null;
+}
+
+/** `/rest/v1/*`: Kong's key-auth, then PostgREST with the prefix removed. */
+function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
+  if (req.method === "OPTIONS") return new Response(null, { status: 200, headers: CORS_HEADERS });
+  const refused = keyAuth(req, url, cfg);
+  if (refused) return refused;
   const path = url.pathname.slice("/rest/v1".length) || "/";
   // Kong's cors plugin marks every answer as readable from any origin.
   return proxy(req, `${cfg.postgrestUrl}${path}${url.search}`, {
@@ -109,6 +120,9 @@ export function gatewayHandler(cfg: GatewayConfig): (req: Request) => Promise<Re
       return await rest(req, url, cfg);
     }
     if (url.pathname.startsWith("/functions/v1/")) return await functions(req, url, cfg);
+    if (url.pathname === "/realtime/v1/websocket" && cfg.realtime) {
+      return keyAuth(req, url, cfg) ?? await cfg.realtime(req);
+    }
     return json(404, { message: "no Route matched with those values" });
   };
 }

@@ -1,7 +1,7 @@
 // The local stack, assembled: throwaway PostgreSQL with the Supabase base and the project's
 // migrations, PostgREST (stand-in, or the real binary when available), with faults on the
-// fault proxy in front of it, the function host for each requested function, and the
-// gateway on the API port; writes the stack info file
+// fault proxy in front of it, the function host for each requested function, the local
+// Realtime (stack/realtime/), and the gateway on the API port; writes the stack info file
 // (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
 // reverse order, and removes its temporary directory. Does I/O (processes, files).
 import { functionConfig, SUPABASE_DIR } from "./config.ts";
@@ -11,6 +11,7 @@ import { type GatewayFunction, type RunningGateway, startGateway } from "./gatew
 import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
 import { applyBase, applyMigrations, startPostgres } from "./postgres.ts";
 import { authenticatorUrl, type RunningPostgrest, startPostgrest } from "./postgrest/mod.ts";
+import { type RunningRealtime, startRealtime } from "./realtime/mod.ts";
 
 export interface StackOptions {
   /** Gateway port (default 54321). */
@@ -31,6 +32,8 @@ export interface StackOptions {
   handleSignals?: boolean;
   /** The Supabase project directory (config.toml, functions/, migrations/); default ./supabase. */
   supabaseDir?: string;
+  /** Serve the local Realtime at /realtime/v1/websocket (default true). */
+  realtime?: boolean;
 }
 
 /** The stack info file's content. */
@@ -49,6 +52,8 @@ export interface StackInfo {
   postgrestKind: string;
   functions: Record<string, string>;
   migrations: string[];
+  /** `ws://.../realtime/v1/websocket`, or null without Realtime. */
+  realtimeUrl: string | null;
 }
 
 export interface RunningStack {
@@ -142,11 +147,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       gatewayFunctions[name] = { url: fn.url, verifyJwt: cfg.verifyJwt };
     }
 
+    const realtime: RunningRealtime | null = options.realtime === false
+      ? null
+      : startRealtime({ dbUrl: pg.dbUrl, jwtSecret: LOCAL_JWT_SECRET });
+    if (realtime) stops.push(() => realtime.stop());
+
     const gateway: RunningGateway = await startGateway({
       postgrestUrl: faults?.url ?? rest.url,
       functions: gatewayFunctions,
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
+      realtime: realtime ? (req) => realtime.handle(req) : undefined,
     }, apiPort);
     stops.push(() => gateway.stop());
 
@@ -164,6 +175,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       postgrestKind: rest.kind,
       functions: Object.fromEntries(running.map((f) => [f.name, f.url])),
       migrations,
+      realtimeUrl: realtime ? `${gateway.url.replace(/^http/, "ws")}/realtime/v1/websocket` : null,
     };
     if (options.infoFile) {
       // Write then rename, so a reader never sees a half-written file.
