@@ -6,14 +6,14 @@
 // started by the first subscription) hands over committed transactions in commit order, and
 // each change goes to the channels whose bindings match and whose role and claims may see
 // it (visibility.ts). Does I/O (WebSockets, database connections).
-import postgres from "postgres";
 import { checkToken } from "./auth.ts";
 import { type Action, bindingMatches } from "./bindings.ts";
+import { Db } from "./db.ts";
 import { EV, push, type Vsn, VSNS } from "./protocol.ts";
 import { Replication } from "./replication.ts";
 import { type Channel, Connection, type Hub } from "./socket.ts";
 import { checkBindings } from "./subscriptions.ts";
-import { evaluate, type Subscriber } from "./visibility.ts";
+import { awaitCommitted, evaluate, type Subscriber } from "./visibility.ts";
 import type { Transaction } from "./wal.ts";
 
 export interface RealtimeOptions {
@@ -44,7 +44,7 @@ const IDLE_TIMEOUT_MS = 60_000;
 
 export function startRealtime(options: RealtimeOptions): RunningRealtime {
   const log = options.log ?? ((m: string) => console.error(`[realtime] ${m}`));
-  const sql = postgres(options.dbUrl, { max: 3, onnotice: () => {}, idle_timeout: 30 });
+  const db = new Db(options.dbUrl, 3);
   const sockets = new Map<Connection, WebSocket>();
   /** Channels whose subscription is live, with their pending retry timers. */
   const live = new Set<Channel>();
@@ -71,7 +71,9 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
     try {
       await replication.start();
       await replication.refreshTables();
-      const refused = await checkBindings(sql, replication, channel.bindings, channel.role);
+      const refused = await db.run((sql) =>
+        checkBindings(sql, replication, channel.bindings, channel.role)
+      );
       if (channel.closed) return;
       if (refused) return channel.connection.system(channel, "postgres_changes", "error", refused);
       await replication.whenLive();
@@ -110,6 +112,8 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
 
   /** Sends one committed transaction's changes, in order, to the channels that may see them. */
   async function deliver(tx: Transaction): Promise<void> {
+    let visible: Promise<void> | null = null;
+    const committed = () => visible ??= db.run((sql) => awaitCommitted(sql, tx.xid));
     for (let i = progress.get(tx) ?? 0; i < tx.changes.length; i++) {
       const change = tx.changes[i];
       const channelOf = new Map<Subscriber, Channel>();
@@ -123,7 +127,9 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
         progress.set(tx, i + 1);
         continue;
       }
-      const deliveries = await evaluate(sql, change, tx.timestamp, [...channelOf.keys()]);
+      const deliveries = await db.run((sql) =>
+        evaluate(sql, change, tx.timestamp, [...channelOf.keys()], committed)
+      );
       for (const d of deliveries) {
         const ch = channelOf.get(d.subscriber)!;
         if (!ch.subscribed) continue;
@@ -207,7 +213,7 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
       }
       sockets.clear();
       await replication.stop();
-      await sql.end({ timeout: 1 }).catch(() => {});
+      await db.end();
     },
   };
 }

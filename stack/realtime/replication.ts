@@ -9,6 +9,7 @@
 // commit position and dropped: nothing is handed over twice. Reconnects by itself with
 // back-off. Does I/O (one replication connection, one ordinary connection).
 import postgres from "postgres";
+import { Db } from "./db.ts";
 import { Assembler, formatLsn, parseLsn, type Transaction } from "./wal.ts";
 
 export interface ReplicationOptions {
@@ -36,6 +37,8 @@ interface Table {
 /** A delivery failing this many times in a row is given up (logged), so one bad
  * transaction cannot stall every later one. About a minute of retries. */
 const MAX_DELIVERY_ATTEMPTS = 40;
+/** Longest a (re)connection of the replication stream may take. */
+const CONNECT_DEADLINE_MS = 10_000;
 
 /** Microseconds since 2000-01-01, the replication protocol's clock. */
 function pgNow(): bigint {
@@ -52,8 +55,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Replication {
   #o: ReplicationOptions;
-  #sql: postgres.Sql;
+  #db: Db;
   #rep: postgres.Sql | null = null;
+  /** Counts connection attempts, so a late one that lost its race is discarded. */
+  #attempt = 0;
   #stream: Stream | null = null;
   #assembler = new Assembler();
   #queue: Transaction[] = [];
@@ -71,7 +76,7 @@ export class Replication {
 
   constructor(options: ReplicationOptions) {
     this.#o = options;
-    this.#sql = postgres(options.dbUrl, { max: 1, onnotice: () => {}, idle_timeout: 30 });
+    this.#db = new Db(options.dbUrl, 1);
   }
 
   get live(): boolean {
@@ -96,10 +101,12 @@ export class Replication {
    */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      await this.#sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots
-        where slot_name = ${this.#o.slot} and not active`;
+      await this.#db.run((sql) =>
+        sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots
+          where slot_name = ${this.#o.slot} and not active`
+      );
       this.#tables = await this.#publicationTables();
-      await this.#connect(true);
+      await this.#connectWithin(true);
     })().catch(async (e) => {
       this.#started = null;
       await this.#closeReplicationConnection();
@@ -127,7 +134,7 @@ export class Replication {
       await this.#closeReplicationConnection();
       for (let attempt = 1;; attempt++) {
         try {
-          return await this.#connect(false);
+          return await this.#connectWithin(false);
         } catch (e) {
           await this.#closeReplicationConnection();
           if (attempt >= 5 || this.#stopped) return this.#down((e as Error).message);
@@ -143,7 +150,7 @@ export class Replication {
     clearInterval(this.#statusTimer);
     this.#stream = null;
     await this.#closeReplicationConnection();
-    await this.#sql.end({ timeout: 1 }).catch(() => {});
+    await this.#db.end();
   }
 
   async #closeReplicationConnection(): Promise<void> {
@@ -153,20 +160,46 @@ export class Replication {
   }
 
   async #publicationTables(): Promise<Table[]> {
-    return await this.#sql<Table[]>`
-      select schemaname as schema, tablename as table from pg_publication_tables
-      where pubname = ${this.#o.publication} order by 1, 2`;
+    return await this.#db.run((sql) =>
+      sql<Table[]>`
+        select schemaname as schema, tablename as table from pg_publication_tables
+        where pubname = ${this.#o.publication} order by 1, 2`
+    );
   }
 
   async #actions(): Promise<string> {
-    const [p] = await this.#sql<{ ins: boolean; upd: boolean; del: boolean }[]>`
-      select pubinsert as ins, pubupdate as upd, pubdelete as del from pg_publication
-      where pubname = ${this.#o.publication}`;
+    const [p] = await this.#db.run((sql) =>
+      sql<{ ins: boolean; upd: boolean; del: boolean }[]>`
+        select pubinsert as ins, pubupdate as upd, pubdelete as del from pg_publication
+        where pubname = ${this.#o.publication}`
+    );
     if (!p) throw new Error(`publication ${this.#o.publication} does not exist`);
     return [p.ins && "insert", p.upd && "update", p.del && "delete"].filter(Boolean).join(",");
   }
 
-  async #connect(fresh: boolean): Promise<void> {
+  /** `#connect` with a deadline: a connection stranded by a restart is given up. */
+  async #connectWithin(fresh: boolean): Promise<void> {
+    const attempt = ++this.#attempt;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.#connect(fresh, attempt),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no replication within ${CONNECT_DEADLINE_MS} ms`)),
+            CONNECT_DEADLINE_MS,
+          );
+        }),
+      ]);
+    } catch (e) {
+      this.#attempt++; // a late success of this attempt is discarded
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #connect(fresh: boolean, attempt: number): Promise<void> {
     const rep = postgres(this.#o.dbUrl, {
       max: 1,
       fetch_types: false,
@@ -176,9 +209,13 @@ export class Replication {
       connection: { replication: "database" } as Record<string, string>,
     });
     this.#rep = rep;
-    let start = "0/0"; // resume at the slot's confirmed position
+    // Resume after the last commit received: PostgreSQL 15 persists a slot's confirmed
+    // position only now and then, and would otherwise send much of the WAL again.
+    let start = formatLsn(this.#received);
     const slot = this.#o.slot;
-    const exists = await this.#sql`select 1 from pg_replication_slots where slot_name = ${slot}`;
+    const exists = await this.#db.run((sql) =>
+      sql`select 1 from pg_replication_slots where slot_name = ${slot}`
+    );
     if (fresh || exists.length === 0) {
       if (!fresh) this.#o.log?.(`replication slot ${slot} was gone: created again`);
       const [created] = await rep.unsafe(
@@ -188,8 +225,10 @@ export class Replication {
       if (fresh) this.#received = parseLsn(start);
     } else {
       // A walsender of the broken connection may still hold the slot.
-      await this.#sql`select pg_terminate_backend(active_pid) from pg_replication_slots
-        where slot_name = ${slot} and active_pid is not null`;
+      await this.#db.run((sql) =>
+        sql`select pg_terminate_backend(active_pid) from pg_replication_slots
+          where slot_name = ${slot} and active_pid is not null`
+      );
     }
     const filter = this.#tables.length
       ? `"add-tables" '${
@@ -199,6 +238,7 @@ export class Replication {
     const options = [
       `"format-version" '2'`,
       `"include-transaction" '1'`,
+      `"include-xids" '1'`,
       `"include-timestamp" '1'`,
       `"include-lsn" '1'`,
       `"include-pk" '1'`,
@@ -208,6 +248,11 @@ export class Replication {
     ].join(", ");
     const stream = await rep.unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${start} (${options})`)
       .writable() as unknown as Stream;
+    if (attempt !== this.#attempt) { // this attempt ran out of time meanwhile
+      stream.destroy();
+      rep.end({ timeout: 0 }).catch(() => {});
+      throw new Error("replication connected too late");
+    }
     this.#stream = stream;
     this.#assembler.reset();
     stream.on("data", (x: Uint8Array) => this.#onData(x));
@@ -248,7 +293,7 @@ export class Replication {
         backoff = Math.min(backoff * 2, 2000);
         try {
           this.#tables = await this.#publicationTables();
-          await this.#connect(false);
+          await this.#connectWithin(false);
         } catch (e) {
           await this.#closeReplicationConnection();
           this.#o.log?.(`replication reconnect failed: ${(e as Error).message}`);

@@ -76,12 +76,38 @@ function sameKeys(
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
-/** Every delivery `change` (committed at `walTimestamp`) makes to `subscribers`. */
+/**
+ * Waits until transaction `xid` (32 bits) is visible to new snapshots. Its commit can reach
+ * the WAL, and so the decoder, a moment before the committing session marks it done; a row
+ * check in that moment would not see its rows.
+ */
+export async function awaitCommitted(sql: postgres.Sql, xid: number, ms = 2000): Promise<void> {
+  if (!xid) return;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [r] = await sql`
+      with s as (select pg_current_snapshot() as snap),
+        x as (select snap, pg_snapshot_xmax(snap)::text::bigint as xmax from s)
+      select pg_visible_in_snapshot(
+        ((((xmax >> 32) - (case when ${xid}::bigint > (xmax & 4294967295) then 1 else 0 end))
+          << 32) | ${xid}::bigint)::text::xid8, snap) as visible
+      from x`;
+    if (r.visible) return;
+    if (Date.now() > deadline) throw new Error(`transaction ${xid} not visible after ${ms} ms`);
+    await new Promise((done) => setTimeout(done, 1));
+  }
+}
+
+/**
+ * Every delivery `change` (committed at `walTimestamp`) makes to `subscribers`. `committed`
+ * resolves once the change's transaction is visible (awaitCommitted), before rows are checked.
+ */
 export async function evaluate(
   sql: postgres.Sql,
   change: Change,
   walTimestamp: string,
   subscribers: Subscriber[],
+  committed: () => Promise<void> = () => Promise.resolve(),
 ): Promise<Delivery[]> {
   if (subscribers.length === 0) return [];
   const table = qualified(change.schema, change.table);
@@ -152,6 +178,7 @@ export async function evaluate(
     else deliveries.push({ subscriber: s, ids, data: shapeFor(shape, columnsOf(s.role)) });
   }
   if (toCheck.length) {
+    await committed();
     const key = Object.fromEntries(pk.map((k) => [k, newRow?.[k] ?? null]));
     const verdicts = await rlsVerdicts(sql, table, pk, key, toCheck.map((t) => t.s));
     toCheck.forEach(({ s, ids }, i) => {

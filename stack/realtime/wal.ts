@@ -1,7 +1,7 @@
 // Decoded WAL as wal2json (format-version 2, with include-transaction, include-timestamp,
 // include-lsn, include-pk, include-type-oids) writes it: one JSON object per message, a
-// transaction being B (begin), then I/U/D changes, then C (commit, whose `nextlsn` is the
-// end of the commit record). `Assembler` turns that stream into whole committed
+// transaction being B (begin, with its `xid`), then I/U/D changes, then C (commit, whose
+// `nextlsn` is the end of the commit record). `Assembler` turns that stream into whole committed
 // transactions, in commit order; LSN and timestamp helpers. Pure: no I/O.
 import type { Action } from "./bindings.ts";
 
@@ -26,6 +26,8 @@ export interface Change {
 }
 
 export interface Transaction {
+  /** The transaction id (32 bits, as the WAL records it). */
+  xid: number;
   /** End of the commit record: the position to confirm once delivered. */
   endLsn: bigint;
   /** Commit time as wal2json prints it (`2026-11-28 20:38:14.585193+00`). */
@@ -64,7 +66,7 @@ const ACTIONS: Record<string, Action> = { I: "INSERT", U: "UPDATE", D: "DELETE" 
 
 /** Reassembles wal2json messages into committed transactions. */
 export class Assembler {
-  #open: { timestamp: string; changes: Change[] } | null = null;
+  #open: { xid: number; timestamp: string; changes: Change[] } | null = null;
 
   /**
    * Feeds one message (the parsed JSON object). Returns the transaction when `message` is its
@@ -73,14 +75,15 @@ export class Assembler {
   push(message: Record<string, unknown>): Transaction | null {
     const action = message.action;
     if (action === "B") {
-      this.#open = { timestamp: String(message.timestamp ?? ""), changes: [] };
+      this.#open = this.#begin(message);
       return null;
     }
     if (action === "C") {
-      const open = this.#open ?? { timestamp: String(message.timestamp ?? ""), changes: [] };
+      const open = this.#open ?? this.#begin(message);
       this.#open = null;
       if (typeof message.nextlsn !== "string") throw new Error("commit without nextlsn");
       return {
+        xid: open.xid,
         endLsn: parseLsn(message.nextlsn),
         timestamp: String(message.timestamp ?? open.timestamp),
         changes: open.changes,
@@ -88,7 +91,7 @@ export class Assembler {
     }
     const kind = typeof action === "string" ? ACTIONS[action] : undefined;
     if (!kind) return null;
-    if (!this.#open) this.#open = { timestamp: String(message.timestamp ?? ""), changes: [] };
+    this.#open ??= this.#begin(message);
     this.#open.changes.push({
       action: kind,
       schema: String(message.schema),
@@ -101,6 +104,11 @@ export class Assembler {
       })),
     });
     return null;
+  }
+
+  #begin(message: Record<string, unknown>) {
+    const changes: Change[] = [];
+    return { xid: Number(message.xid ?? 0), timestamp: String(message.timestamp ?? ""), changes };
   }
 
   /** Whether a transaction has begun and not yet committed. */

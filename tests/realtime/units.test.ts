@@ -104,7 +104,7 @@ Deno.test("LSNs and commit timestamps", () => {
 Deno.test("wal2json messages reassemble into transactions at their commit", () => {
   const a = new Assembler();
   const ts = "2026-11-28 20:38:14.58722+00";
-  assertEquals(a.push({ action: "B", timestamp: ts, nextlsn: "0/10" }), null);
+  assertEquals(a.push({ action: "B", xid: 7421, timestamp: ts, nextlsn: "0/10" }), null);
   assert(a.open);
   assertEquals(
     a.push({
@@ -119,7 +119,7 @@ Deno.test("wal2json messages reassemble into transactions at their commit", () =
   );
   assertEquals(a.push({ action: "M", content: "x" }), null);
   const tx = a.push({ action: "C", timestamp: ts, nextlsn: "0/151AFB0" });
-  assertEquals(tx?.endLsn, 0x151AFB0n);
+  assertEquals([tx?.xid, tx?.endLsn], [7421, 0x151AFB0n]);
   assertEquals(tx?.changes.map((c) => [c.action, c.table, c.pk]), [
     ["UPDATE", "t", [{ name: "id", type: "integer" }]],
   ]);
