@@ -78,6 +78,10 @@ curl -sS -X POST '${info.apiUrl}/functions/v1/cart' \\
   -H 'Content-Type: application/json' \\
   -d '{"action":"get","store_id":"${demo.store}","location_id":"${demo.location}","customer_id":"${demo.customer}"}'
 
+Live queue board of the demo location (signed in as the dev user), open in a browser:
+
+${info.boardUrl}#location=${demo.location}&key=${info.anonKey}&token=${userToken}
+
 Press Ctrl-C to stop.`);
 
 // Serve until a signal: startStack stops everything on SIGINT/SIGTERM and exits.

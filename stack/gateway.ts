@@ -4,9 +4,9 @@
 // the edge runtime does (OPTIONS passes; no Authorization header: 401
 // `{"msg":"Error: Missing authorization header"}`; a token not signed with the project
 // secret, or expired: 401 `{"msg":"Invalid JWT"}`), `/realtime/v1/websocket` -> the local
-// Realtime (key-auth with the `apikey` query parameter, as supabase-js sends it). Streams
-// bodies both ways; an upstream that fails or drops the connection becomes 502, like Kong.
-// Does network I/O.
+// Realtime (key-auth with the `apikey` query parameter, as supabase-js sends it), `/board/`
+// -> the live queue board's static files. Streams bodies both ways; an upstream that fails
+// or drops the connection becomes 502, like Kong. Does network I/O.
 import { verifyJwt } from "./jwt.ts";
 
 export interface GatewayFunction {
@@ -23,6 +23,8 @@ export interface GatewayConfig {
   apiKeys: string[];
   /** The local Realtime's WebSocket endpoint, served at /realtime/v1/websocket. */
   realtime?: (req: Request) => Promise<Response>;
+  /** Static files served under /board/ (`path`: what follows `/board/`). */
+  board?: (req: Request, path: string) => Promise<Response>;
 }
 
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "host"];
@@ -122,6 +124,12 @@ export function gatewayHandler(cfg: GatewayConfig): (req: Request) => Promise<Re
     if (url.pathname.startsWith("/functions/v1/")) return await functions(req, url, cfg);
     if (url.pathname === "/realtime/v1/websocket" && cfg.realtime) {
       return keyAuth(req, url, cfg) ?? await cfg.realtime(req);
+    }
+    if (url.pathname === "/board" && cfg.board) {
+      return new Response(null, { status: 308, headers: { Location: `/board/${url.search}` } });
+    }
+    if (url.pathname.startsWith("/board/") && cfg.board) {
+      return await cfg.board(req, url.pathname.slice("/board/".length));
     }
     return json(404, { message: "no Route matched with those values" });
   };

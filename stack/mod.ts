@@ -1,7 +1,8 @@
 // The local stack, assembled: throwaway PostgreSQL with the Supabase base and the project's
 // migrations, PostgREST (stand-in, or the real binary when available), with faults on the
 // fault proxy in front of it, the function host for each requested function, the local
-// Realtime (stack/realtime/), and the gateway on the API port; writes the stack info file
+// Realtime (stack/realtime/), the queue board's pages, and the gateway on the API port;
+// writes the stack info file
 // (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
 // reverse order, and removes its temporary directory. Does I/O (processes, files).
 import { functionConfig, SUPABASE_DIR } from "./config.ts";
@@ -12,6 +13,7 @@ import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
 import { applyBase, applyMigrations, startPostgres } from "./postgres.ts";
 import { authenticatorUrl, type RunningPostgrest, startPostgrest } from "./postgrest/mod.ts";
 import { type RunningRealtime, startRealtime } from "./realtime/mod.ts";
+import { serveBoard } from "./board.ts";
 
 export interface StackOptions {
   /** Gateway port (default 54321). */
@@ -54,6 +56,8 @@ export interface StackInfo {
   migrations: string[];
   /** `ws://.../realtime/v1/websocket`, or null without Realtime. */
   realtimeUrl: string | null;
+  /** The live queue board's page (board/). */
+  boardUrl: string;
 }
 
 export interface RunningStack {
@@ -158,6 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
       realtime: realtime ? (req) => realtime.handle(req) : undefined,
+      board: serveBoard,
     }, apiPort);
     stops.push(() => gateway.stop());
 
@@ -176,6 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       functions: Object.fromEntries(running.map((f) => [f.name, f.url])),
       migrations,
       realtimeUrl: realtime ? `${gateway.url.replace(/^http/, "ws")}/realtime/v1/websocket` : null,
+      boardUrl: `${gateway.url}/board/`,
     };
     if (options.infoFile) {
       // Write then rename, so a reader never sees a half-written file.
