@@ -45,6 +45,15 @@ const IDLE_TIMEOUT_MS = 60_000;
 export function startRealtime(options: RealtimeOptions): RunningRealtime {
   const log = options.log ?? ((m: string) => console.error(`[realtime] ${m}`));
   const db = new Db(options.dbUrl, 3);
+  // postgres.js can throw from a timer when the server closes a connection while a write is
+  // queued (seen when PostgreSQL crashes). That must not take the process down: the broken
+  // connection is replaced anyway (deadlines in db.ts, the replication's reconnection).
+  const onClientFault = (event: ErrorEvent) => {
+    if (!/postgres[/@].*connection\.js/.test(String(event.error?.stack))) return;
+    event.preventDefault();
+    log(`database client fault: ${event.error?.message}`);
+  };
+  globalThis.addEventListener("error", onClientFault);
   const sockets = new Map<Connection, WebSocket>();
   /** Channels whose subscription is live, with their pending retry timers. */
   const live = new Set<Channel>();
@@ -202,6 +211,7 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
       sockets.clear();
     },
     async stop() {
+      globalThis.removeEventListener("error", onClientFault);
       for (const t of retries.values()) clearTimeout(t);
       for (const [connection, socket] of sockets) {
         connection.onClose();

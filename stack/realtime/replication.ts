@@ -53,6 +53,15 @@ function w2jName(name: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Ends a replication stream; postgres.js throws when its connection is already gone. */
+function destroy(stream: Stream): void {
+  try {
+    stream.destroy();
+  } catch {
+    // the connection closed first
+  }
+}
+
 export class Replication {
   #o: ReplicationOptions;
   #db: Db;
@@ -130,6 +139,7 @@ export class Replication {
       this.#tables = tables;
       this.#o.log?.(`publication ${this.#o.publication}: ${tables.length} tables`);
       if (!this.#stream) return; // not streaming: the reconnect reads the new list
+      destroy(this.#stream);
       this.#stream = null; // its close is intended: no reconnect by the close handler
       await this.#closeReplicationConnection();
       for (let attempt = 1;; attempt++) {
@@ -148,6 +158,7 @@ export class Replication {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#statusTimer);
+    if (this.#stream) destroy(this.#stream);
     this.#stream = null;
     await this.#closeReplicationConnection();
     await this.#db.end();
@@ -249,7 +260,7 @@ export class Replication {
     const stream = await rep.unsafe(`START_REPLICATION SLOT ${slot} LOGICAL ${start} (${options})`)
       .writable() as unknown as Stream;
     if (attempt !== this.#attempt) { // this attempt ran out of time meanwhile
-      stream.destroy();
+      destroy(stream);
       rep.end({ timeout: 0 }).catch(() => {});
       throw new Error("replication connected too late");
     }
