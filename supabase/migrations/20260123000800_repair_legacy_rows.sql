@@ -184,6 +184,29 @@ declare
   v_counts jsonb := '{}'::jsonb;
   v_n integer;
 begin
+  -- Apps of the previous version keep writing during the deploy. A row they change between
+  -- this repair's plan and its writes would be overwritten with the planned value (an entry
+  -- they served reopened), a cart or entry they add could meet the repair's own writes as a
+  -- duplicate (the duplicate guard aborts the repair), and their row locks taken in another
+  -- order deadlock with the repair's. So writers wait until the repair commits; reads go on.
+  -- The lock is asked for under the file's lock_timeout: on a busy table the file fails
+  -- cleanly (55P03) and can be applied again.
+  lock table public.carts, public.cart_items, public.location_queue in exclusive mode;
+  -- With no other writer, the duplicate guard of the deploy window (20260123000510) has
+  -- nothing to guard against here, and its advisory lock per key would be held until commit
+  -- for every active cart and open entry this repair writes: on a big database more locks
+  -- than the shared lock table holds ("out of shared memory"). Off for this transaction only
+  -- (the table lock above covers ALTER TABLE's); a duplicate the repair left would still
+  -- stop the unique index builds that follow.
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
+    alter table public.carts disable trigger carts_guard_duplicates;
+  end if;
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'location_queue_guard_duplicates'
+               and t.tgrelid = 'public.location_queue'::regclass) then
+    alter table public.location_queue disable trigger location_queue_guard_duplicates;
+  end if;
   truncate private.repair_cart_merge, private.repair_entry_plan;
 
   -- Queue entries, part 1 ---------------------------------------------------------------
@@ -424,6 +447,15 @@ begin
   on conflict do nothing;
 
   truncate private.repair_cart_merge, private.repair_entry_plan;
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
+    alter table public.carts enable trigger carts_guard_duplicates;
+  end if;
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'location_queue_guard_duplicates'
+               and t.tgrelid = 'public.location_queue'::regclass) then
+    alter table public.location_queue enable trigger location_queue_guard_duplicates;
+  end if;
   select count(*) into v_n from private.repair_report;
   return v_counts || jsonb_build_object('report_rows', v_n);
 end
