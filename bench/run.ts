@@ -29,7 +29,15 @@ import {
   rowsWritten,
 } from "./lib/floor.ts";
 import { summarize } from "./lib/stats.ts";
-import { type ColdStart, coldStart, type WasmSize, wasmSize } from "./lib/coldstart.ts";
+import {
+  type ColdStart,
+  coldStart,
+  cpuPerRequest,
+  type CpuResult,
+  type ProbeTarget,
+  type WasmSize,
+  wasmSize,
+} from "./lib/probe.ts";
 import { type CellResult, renderMarkdown, type Results } from "./lib/report.ts";
 import { latencyChart } from "./lib/svg.ts";
 
@@ -49,8 +57,8 @@ const envList = (name: string, fallback: number[]) => {
 };
 const config = {
   quick,
-  apiPort: envNum("BENCH_API_PORT", 57321),
-  dbPort: envNum("BENCH_DB_PORT", 57322),
+  apiPort: envNum("BENCH_API_PORT", 56421),
+  dbPort: envNum("BENCH_DB_PORT", 56422),
   concurrency: envList("BENCH_CONCURRENCY", [1, 16, 64]),
   /** measured seconds per function, workload and concurrency, split over the rounds */
   seconds: envNum("BENCH_SECONDS", quick ? 0.8 : 9),
@@ -69,7 +77,13 @@ const config = {
   floorCarts: 1000,
   repeatGets: 1000,
   coldSamples: envNum("BENCH_COLD_SAMPLES", quick ? 2 : 10),
+  cpuRounds: envNum("BENCH_CPU_ROUNDS", quick ? 1 : 5),
+  cpuRequests: envNum("BENCH_CPU_REQUESTS", quick ? 300 : 2000),
+  cpuWarmup: envNum("BENCH_CPU_WARMUP", quick ? 200 : 1000),
+  /** which parts run: load (latency cells), floor (pgbench), cold (cold start), cpu */
+  phases: (Deno.env.get("BENCH_PHASES") ?? "load,floor,cold,cpu").split(","),
 };
+const phase = (name: string) => config.phases.includes(name);
 
 const ALL_FUNCTIONS = [
   { name: "ours", slug: "cart", seedSchema: false, label: "ours (Rust/wasm)" },
@@ -309,6 +323,7 @@ async function main() {
 
     // Load: workload x concurrency x rounds, functions interleaved (order rotates).
     const cells = new Map<string, SliceResult>();
+    const workloads = phase("load") ? WORKLOADS : [];
     const firstUse = new Map<string, Map<string, number>>(); // fn -> customer -> concurrency
     const sources = new Map<string, ReturnType<typeof keySource>>();
     for (const fn of FUNCTIONS) {
@@ -320,7 +335,7 @@ async function main() {
       sources.set(`${fn.name}/add_to_queue`, keySource(pools.queue, true, uses));
     }
     const sliceMs = (config.seconds * 1000) / config.rounds;
-    for (const workload of WORKLOADS) {
+    for (const workload of workloads) {
       for (const c of config.concurrency) {
         for (let round = 0; round < config.rounds; round++) {
           const order = FUNCTIONS.map((_, i) => FUNCTIONS[(i + round) % FUNCTIONS.length]);
@@ -358,7 +373,7 @@ async function main() {
     for (const fn of FUNCTIONS) {
       const uses = firstUse.get(fn.name)!;
       const census = await duplicateCensus(sql, fn.seedSchema, [...uses.keys()]);
-      for (const workload of WORKLOADS) {
+      for (const workload of workloads) {
         if (sources.get(`${fn.name}/${workload}`)!.wrapped) {
           wrappedPools.push(`${fn.name}/${workload}`);
         }
@@ -405,35 +420,35 @@ async function main() {
     }
 
     // Database floor.
-    log("database floor: pgbench and rows written");
-    const floorOptions = {
-      dbUrl: info.dbUrl,
-      storeId: fixture.storeId,
-      locationId: fixture.locationIds[0],
-      carts: config.floorCarts,
-      clients: config.floorClients,
-      seconds: config.floorSeconds,
-      rounds: config.floorRounds,
-      repeatGets: config.repeatGets,
-    };
-    await prepareFloor(sql, floorOptions);
-    await sql`analyze`;
-    const floor: FloorResult = {
-      pgbench: await pgbenchFloor(floorOptions),
-      rowsWritten: await rowsWritten(sql, floorOptions),
-    };
-    await dropFloor(sql);
+    let floor: FloorResult | null = null;
+    if (phase("floor")) {
+      log("database floor: pgbench and rows written");
+      const floorOptions = {
+        dbUrl: info.dbUrl,
+        storeId: fixture.storeId,
+        locationId: fixture.locationIds[0],
+        carts: config.floorCarts,
+        clients: config.floorClients,
+        seconds: config.floorSeconds,
+        rounds: config.floorRounds,
+        repeatGets: config.repeatGets,
+      };
+      await prepareFloor(sql, floorOptions);
+      await sql`analyze`;
+      floor = {
+        pgbench: await pgbenchFloor(floorOptions),
+        rowsWritten: await rowsWritten(sql, floorOptions),
+      };
+      await dropFloor(sql);
+    }
 
-    // Cold start and size.
-    let cold: ColdStart | null = null;
-    let size: WasmSize | null = null;
-    if (withOurs) {
-      log(`cold start: ${config.coldSamples} fresh processes`);
-      const key = fixture.pools.ours.existing[1];
-      cold = await coldStart({
+    // Cold start and size; CPU per request of ours and the TypeScript function.
+    const probeTarget = (fn: string, module: string, wasm: string): ProbeTarget => {
+      const key = fixture.pools[fn].existing[1];
+      return {
         root: ROOT,
-        samples: config.coldSamples,
-        wasmPath,
+        module,
+        wasmPath: wasm,
         env: {
           SUPABASE_URL: info.apiUrl,
           SUPABASE_ANON_KEY: anonKey,
@@ -442,8 +457,33 @@ async function main() {
         body: JSON.stringify(bodyFor("get_existing", key, fixture.storeId)),
         authorization: `Bearer ${userJwt}`,
         apikey: anonKey,
-      });
+      };
+    };
+    let cold: ColdStart | null = null;
+    let size: WasmSize | null = null;
+    if (withOurs && phase("cold")) {
+      log(`cold start: ${config.coldSamples} fresh processes`);
+      cold = await coldStart(
+        probeTarget("ours", "supabase/functions/cart/index.ts", wasmPath),
+        config.coldSamples,
+      );
       size = await wasmSize(wasmPath);
+    }
+    let cpu: CpuResult | null = null;
+    const withTs = FUNCTIONS.some((f) => f.name === "ts");
+    if (withOurs && withTs && phase("cpu")) {
+      log(
+        `CPU per request: ${config.cpuRounds} round(s) of ${config.cpuRequests} gets per function`,
+      );
+      cpu = await cpuPerRequest({
+        ours: probeTarget("ours", "supabase/functions/cart/index.ts", ""),
+        ts: probeTarget("ts", "supabase/functions/cart-ts/index.ts", ""),
+      }, { rounds: config.cpuRounds, requests: config.cpuRequests, warmup: config.cpuWarmup });
+      const m = cpu.median;
+      log(
+        `CPU per request (function's own): ours ${m.ours.functionUs.toFixed(0)} us, ` +
+          `ts ${m.ts.functionUs.toFixed(0)} us`,
+      );
     }
 
     const mem = (await Deno.readTextFile("/proc/meminfo").catch(() => "")).match(
@@ -464,6 +504,7 @@ async function main() {
       floor,
       cold,
       size,
+      cpu,
     };
     await Deno.mkdir(RESULTS, { recursive: true });
     const markdown = renderMarkdown(all);

@@ -7,7 +7,7 @@
 // deployed, and get the host's defaults: verify_jwt on). Writes the stack info file once
 // ready; the stack stops everything on SIGTERM/SIGINT.
 //
-// Env: BENCH_STACK_INFO (required), BENCH_API_PORT (57321), BENCH_DB_PORT (57322),
+// Env: BENCH_STACK_INFO (required), BENCH_API_PORT (56421), BENCH_DB_PORT (56422),
 // BENCH_STACK_FUNCTIONS (comma-separated, default "cart,cart-ts,cart-seed-original").
 import { startStack } from "../stack/mod.ts";
 
@@ -15,8 +15,8 @@ const infoFile = Deno.env.get("BENCH_STACK_INFO");
 if (!infoFile) throw new Error("BENCH_STACK_INFO is not set");
 
 await startStack({
-  apiPort: Number(Deno.env.get("BENCH_API_PORT") ?? 57321),
-  dbPort: Number(Deno.env.get("BENCH_DB_PORT") ?? 57322),
+  apiPort: Number(Deno.env.get("BENCH_API_PORT") ?? 56421),
+  dbPort: Number(Deno.env.get("BENCH_DB_PORT") ?? 56422),
   faults: false,
   functions: (Deno.env.get("BENCH_STACK_FUNCTIONS") ?? "cart,cart-ts,cart-seed-original")
     .split(","),

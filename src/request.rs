@@ -21,6 +21,10 @@ pub struct IncomingRequest {
     pub authorization: Option<String>,
     pub request_id: Option<String>,
     pub body: String,
+    /// The action of the entry point that was called (`get`, `add_to_queue`), or `None` for
+    /// the router, which takes the action from the body or the query string. An action also
+    /// named in the request must then be this one.
+    pub entry_action: Option<Action>,
 }
 
 /// Parses and validates a request into a command (authorization is checked by the handler).
@@ -37,8 +41,8 @@ pub fn parse_command(req: &IncomingRequest) -> Result<Command, AppError> {
                 fields.entry(k).or_insert(Value::String(v));
             }
             let action = match query_action {
-                None => Action::Get,
-                Some(name) => Action::parse(&name).ok_or(AppError::UnknownAction(name))?,
+                None => req.entry_action.unwrap_or(Action::Get),
+                Some(name) => named_action(name, req.entry_action)?,
             };
             if !action.allows_get() {
                 return Err(AppError::ActionNeedsPost(action.name()));
@@ -48,7 +52,7 @@ pub fn parse_command(req: &IncomingRequest) -> Result<Command, AppError> {
         "POST" => {
             check_size(req)?;
             let fields = parse_body(req)?;
-            let action = resolve_action(&fields, query_action)?;
+            let action = resolve_action(&fields, query_action, req.entry_action)?;
             validate(action, &fields, false)
         }
         _ => Err(AppError::MethodNotAllowed),
@@ -93,10 +97,12 @@ pub fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// The action from the body, else from the query string; both given must agree.
+/// The action from the body, else from the query string, else the entry point's; all given
+/// must agree.
 fn resolve_action(
     fields: &Map<String, Value>,
     query_action: Option<String>,
+    entry_action: Option<Action>,
 ) -> Result<Action, AppError> {
     let body_action = match fields.get("action") {
         None | Some(Value::Null) => None,
@@ -117,9 +123,25 @@ fn resolve_action(
         }
         (Some(b), _) => b,
         (None, Some(q)) => q,
-        (None, None) => return Err(AppError::MissingAction),
+        (None, None) => return entry_action.ok_or(AppError::MissingAction),
     };
-    Action::parse(&name).ok_or(AppError::UnknownAction(name))
+    named_action(name, entry_action)
+}
+
+/// The action a request names, which must be the entry point's when it has one.
+fn named_action(name: String, entry_action: Option<Action>) -> Result<Action, AppError> {
+    let action = Action::parse(&name).ok_or(AppError::UnknownAction(name))?;
+    match entry_action {
+        Some(entry) if entry != action => Err(AppError::InvalidFields(vec![FieldError::new(
+            "action",
+            format!(
+                "is {}, but this entry point serves {}",
+                action.name(),
+                entry.name()
+            ),
+        )])),
+        _ => Ok(action),
+    }
 }
 
 /// Reads fields for one action, collecting every problem before failing.
@@ -131,11 +153,22 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// The value under the snake_case name or its camelCase alias (null counts as absent).
+    /// Both given must be the same value.
     fn raw(&mut self, name: &'static str, alias: &'static str) -> Option<&'a Value> {
+        self.pick(name, alias, |x, y| x == y)
+    }
+
+    /// Like `raw`, with `same` deciding whether the two spellings hold the same value.
+    fn pick(
+        &mut self,
+        name: &'static str,
+        alias: &'static str,
+        same: fn(&Value, &Value) -> bool,
+    ) -> Option<&'a Value> {
         let a = self.fields.get(name).filter(|v| !v.is_null());
         let b = self.fields.get(alias).filter(|v| !v.is_null());
         match (a, b) {
-            (Some(x), Some(y)) if x != y => {
+            (Some(x), Some(y)) if !same(x, y) => {
                 if !self.errors.iter().any(|e| e.field == name) {
                     let problem =
                         format!("is given twice ({name} and {alias}) with different values");
@@ -149,7 +182,12 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self, name: &'static str, alias: &'static str) -> Option<String> {
-        match self.raw(name, alias)? {
+        let value = self.raw(name, alias)?;
+        self.as_string(name, value)
+    }
+
+    fn as_string(&mut self, name: &'static str, value: &Value) -> Option<String> {
+        match value {
             Value::String(s) => Some(s.clone()),
             _ => {
                 self.errors.push(FieldError::new(name, "must be a string"));
@@ -158,8 +196,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A UUID field, answered in canonical lowercase form. The two spellings may give the
+    /// same UUID in different letter case.
     fn uuid(&mut self, name: &'static str, alias: &'static str) -> Option<String> {
-        let s = self.string(name, alias)?;
+        let value = self.pick(name, alias, same_uuid)?;
+        let s = self.as_string(name, value)?;
         match uuid::Uuid::try_parse(&s) {
             Ok(u) if s.len() == 36 => Some(u.hyphenated().to_string()),
             _ => {
@@ -169,9 +210,13 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Whether a UUID field is given (under either spelling).
+    fn uuid_given(&mut self, name: &'static str, alias: &'static str) -> bool {
+        self.pick(name, alias, same_uuid).is_some()
+    }
+
     fn required_uuid(&mut self, name: &'static str, alias: &'static str) -> Option<String> {
-        let present = self.raw(name, alias).is_some();
-        if !present && !self.errors.iter().any(|e| e.field == name) {
+        if !self.uuid_given(name, alias) && !self.errors.iter().any(|e| e.field == name) {
             self.errors.push(FieldError::new(name, "is required"));
         }
         self.uuid(name, alias)
@@ -243,7 +288,7 @@ fn validate(
             let store_id = r.uuid("store_id", "storeId");
             let device_id = r.text("device_id", "deviceId", 200);
             let device_given = r.raw("device_id", "deviceId").is_some();
-            let customer_given = r.raw("customer_id", "customerId").is_some();
+            let customer_given = r.uuid_given("customer_id", "customerId");
             r.finish()?;
             if !customer_given && !device_given {
                 return Err(rejected_device_id_required());
@@ -310,6 +355,15 @@ fn validate(
         }
     };
     Ok(command)
+}
+
+/// Two spellings of a UUID field agree when they are equal, or the same text up to letter case
+/// (UUIDs are case-insensitive).
+fn same_uuid(x: &Value, y: &Value) -> bool {
+    match (x, y) {
+        (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+        _ => x == y,
+    }
 }
 
 fn rejected_device_id_required() -> AppError {

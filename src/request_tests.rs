@@ -94,6 +94,65 @@ fn same_value_under_both_names_is_fine_different_values_are_not() {
 }
 
 #[test]
+fn a_uuid_under_both_names_may_differ_in_letter_case() {
+    let upper = C.to_uppercase();
+    let mixed = post(
+        json!({"action": "get", "location_id": L, "locationId": L.to_uppercase(),
+        "customer_id": upper, "customerId": C}),
+    );
+    assert_eq!(
+        parse_command(&mixed).unwrap(),
+        Command::Get {
+            location_id: L.into(),
+            customer_id: Some(C.into()),
+            store_id: None,
+            device_id: None
+        }
+    );
+    // Text fields stay case-sensitive: two device ids differing in case are two values.
+    let devices = post(
+        json!({"action": "get", "location_id": L, "device_id": "iPad",
+        "deviceId": "ipad"}),
+    );
+    assert_eq!(
+        fields_of(parse_command(&devices)),
+        [(
+            "device_id",
+            "is given twice (device_id and deviceId) with different values".to_string()
+        )]
+    );
+}
+
+#[test]
+fn an_entry_point_serves_its_own_action_only() {
+    let mut no_action = post(json!({"customer_id": C, "location_id": L}));
+    no_action.entry_action = Some(Action::AddToQueue);
+    assert_eq!(
+        parse_command(&no_action).unwrap().action(),
+        Action::AddToQueue
+    );
+    let mut same = post(json!({"action": "addToQueue", "customer_id": C, "location_id": L}));
+    same.entry_action = Some(Action::AddToQueue);
+    assert_eq!(parse_command(&same).unwrap().action(), Action::AddToQueue);
+    let mut other = post(json!({"action": "get", "customer_id": C, "location_id": L}));
+    other.entry_action = Some(Action::AddToQueue);
+    assert_eq!(
+        fields_of(parse_command(&other)),
+        [(
+            "action",
+            "is get, but this entry point serves add_to_queue".to_string()
+        )]
+    );
+    let mut by_query = get(&format!("http://fn/cart?location_id={L}&customer_id={C}"));
+    by_query.entry_action = Some(Action::Get);
+    assert_eq!(parse_command(&by_query).unwrap().action(), Action::Get);
+    // The router's own rule still holds for an entry point: GET cannot change state.
+    let mut queue_by_get = get(&format!("http://fn/cart?location_id={L}&customer_id={C}"));
+    queue_by_get.entry_action = Some(Action::AddToQueue);
+    assert_eq!(code_of(parse_command(&queue_by_get)), "method_not_allowed");
+}
+
+#[test]
 fn uuids_are_normalised_to_lowercase() {
     let upper = L.to_uppercase();
     let cmd = parse_command(&post(json!({"action": "list_queue", "location_id": upper}))).unwrap();

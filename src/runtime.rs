@@ -6,11 +6,13 @@
 use crate::port::Port;
 use crate::postgrest::PostgrestRpc;
 use crate::rpc::{RpcCall, RpcReply, TransportError};
+use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::task::Poll;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -73,28 +75,50 @@ impl Port for JsPort {
     }
 }
 
-/// A global `setTimeout` timer, cleared when dropped (a no-op once it has fired).
+/// A global `setTimeout` timer, cleared when dropped (a no-op once it has fired). Its callback
+/// sets a flag and wakes the task waiting on it: no promise in between.
 struct Timer {
     handle: JsValue,
-    fired: JsFuture,
+    state: Rc<TimerState>,
+    // Kept alive until the timer is cleared: the JS function calls into it.
+    _callback: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct TimerState {
+    fired: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
 }
 
 impl Timer {
     fn new(ms: u64) -> Self {
-        let mut handle = JsValue::UNDEFINED;
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            handle = set_timeout(&resolve, ms as f64);
+        let state = Rc::new(TimerState::default());
+        let on_fire = Rc::clone(&state);
+        let callback = Closure::once(move || {
+            on_fire.fired.set(true);
+            if let Some(waker) = on_fire.waker.borrow_mut().take() {
+                waker.wake();
+            }
         });
+        let handle = set_timeout(callback.as_ref().unchecked_ref(), ms as f64);
         Timer {
             handle,
-            fired: JsFuture::from(promise),
+            state,
+            _callback: callback,
         }
     }
 
     /// Resolves when the timer fires.
-    async fn elapsed(mut self) {
-        // A timer promise only resolves.
-        let _ = (&mut self.fired).await;
+    async fn elapsed(self) {
+        poll_fn(|cx| {
+            if self.state.fired.get() {
+                Poll::Ready(())
+            } else {
+                *self.state.waker.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
     }
 }
 

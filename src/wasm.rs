@@ -1,9 +1,11 @@
-//! The `#[wasm_bindgen]` exports: `CartFunction` (built once per worker from an env object,
-//! `handle(Request) -> Promise<Response>`) and `misconfiguredResponse()`. Converts between
-//! web `Request`/`Response` and the pure types, and writes the one log line per request.
-//! Does I/O (wasm only).
+//! The `#[wasm_bindgen]` exports: `CartFunction` (built once per worker from an env object)
+//! with the router `handle(Request) -> Promise<Response>` (the action named in the request)
+//! and the entry points `get` and `add_to_queue` (one action each, same code), and
+//! `misconfiguredResponse()`. Converts between web `Request`/`Response` and the pure types,
+//! and writes the one log line per request. Does I/O (wasm only).
 
 use crate::config::{Config, ConfigError, Env};
+use crate::domain::Action;
 use crate::error::AppError;
 use crate::handler::Handler;
 use crate::http::{error_response, HttpResponse};
@@ -13,50 +15,84 @@ use crate::runtime::JsPort;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{Headers, Request, Response, ResponseInit};
+use web_sys::{Request, Response, ResponseInit};
 
 /// The `cart` function.
 #[wasm_bindgen]
 pub struct CartFunction {
     handler: Rc<Handler<JsPort>>,
+    /// Headers added to every response (the CORS headers), as a plain object.
+    response_headers: Rc<js_sys::Object>,
 }
 
 #[wasm_bindgen]
 impl CartFunction {
-    /// Builds the function from an environment object (e.g. `Deno.env.toObject()`).
+    /// Builds the function from an environment object (e.g. `Deno.env.toObject()`) and the
+    /// headers to add to every response (name -> value, e.g. the CORS headers; optional).
     /// Throws an `Error` naming every missing or invalid setting.
     #[wasm_bindgen(constructor)]
-    pub fn new(env: &JsValue) -> Result<CartFunction, JsError> {
+    pub fn new(
+        env: &JsValue,
+        response_headers: Option<js_sys::Object>,
+    ) -> Result<CartFunction, JsError> {
         // Reads only the variables `Env` names; a value that is not a string is a problem
         // named like any other.
         let env: Env = serde_wasm_bindgen::from_value(env.clone())
             .map_err(|e| ConfigError(vec![format!("the environment object: {e}")]))?;
         let config = Config::from_env(&env)?;
-        let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key);
+        let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key)
+            .map_err(|e| ConfigError(vec![e]))?;
         let handler = Handler::new(JsPort::new(rpc), config.retry);
         Ok(CartFunction {
             handler: Rc::new(handler),
+            response_headers: Rc::new(response_headers.unwrap_or_default()),
         })
     }
 
-    /// Serves one request; the promise always resolves to a `Response`.
+    /// Serves one request for the action it names (`action` in the body or the query
+    /// string; GET without one is `get`); the promise always resolves to a `Response`.
     pub fn handle(&self, request: Request) -> js_sys::Promise {
+        self.serve(request, None)
+    }
+
+    /// Serves one request as the `get` action: the request may leave `action` out, and may
+    /// name no other.
+    pub fn get(&self, request: Request) -> js_sys::Promise {
+        self.serve(request, Some(Action::Get))
+    }
+
+    /// Serves one request as the `add_to_queue` action: the request may leave `action` out,
+    /// and may name no other.
+    pub fn add_to_queue(&self, request: Request) -> js_sys::Promise {
+        self.serve(request, Some(Action::AddToQueue))
+    }
+}
+
+impl CartFunction {
+    fn serve(&self, request: Request, entry_action: Option<Action>) -> js_sys::Promise {
         let handler = Rc::clone(&self.handler);
+        let response_headers = Rc::clone(&self.response_headers);
         future_to_promise(async move {
-            let incoming = read_request(&request).await;
+            let mut incoming = read_request(&request).await;
+            incoming.entry_action = entry_action;
             let handled = handler.handle(&incoming).await;
             web_sys::console::log_1(&JsValue::from_str(&handled.log.to_json()));
-            to_response(&handled.response).map(JsValue::from)
+            to_response(&handled.response, &response_headers).map(JsValue::from)
         })
     }
 }
 
 /// The answer to every request when the function could not be configured: 500
-/// `server_misconfigured`.
+/// `server_misconfigured`, with `response_headers` (as for `CartFunction`) added.
 #[wasm_bindgen(js_name = misconfiguredResponse)]
-pub fn misconfigured_response() -> Result<Response, JsValue> {
+pub fn misconfigured_response(
+    response_headers: Option<js_sys::Object>,
+) -> Result<Response, JsValue> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    to_response(&error_response(&AppError::Misconfigured, &request_id))
+    to_response(
+        &error_response(&AppError::Misconfigured, &request_id),
+        &response_headers.unwrap_or_default(),
+    )
 }
 
 /// Reads what the handler needs. A body declared larger than the limit is not read; a body
@@ -81,6 +117,7 @@ async fn read_request(request: &Request) -> IncomingRequest {
         authorization: header("authorization"),
         request_id: header("x-request-id"),
         body,
+        entry_action: None,
     }
 }
 
@@ -89,10 +126,16 @@ async fn read_text(request: &Request) -> Option<String> {
     JsFuture::from(promise).await.ok()?.as_string()
 }
 
-fn to_response(response: &HttpResponse) -> Result<Response, JsValue> {
-    let headers = Headers::new()?;
+/// The web `Response`. Its headers are handed over as one plain object (`extra` first, then the
+/// response's own), which the `Response` constructor reads once.
+fn to_response(response: &HttpResponse, extra: &js_sys::Object) -> Result<Response, JsValue> {
+    let headers = js_sys::Object::assign(&js_sys::Object::new(), extra);
     for (name, value) in &response.headers {
-        headers.set(name, value)?;
+        js_sys::Reflect::set(
+            &headers,
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        )?;
     }
     let init = ResponseInit::new();
     init.set_status(response.status);

@@ -25,16 +25,21 @@ fn env(pairs: &[(&str, &str)]) -> JsValue {
     obj.into()
 }
 
-/// A function whose database is unreachable, with tiny retry settings.
+/// A function whose database is unreachable, with tiny retry settings, adding one CORS header
+/// to every response.
 fn function() -> CartFunction {
-    CartFunction::new(&env(&[
-        ("SUPABASE_URL", CLOSED),
-        ("SUPABASE_ANON_KEY", "anon-key"),
-        ("CART_RETRY_MAX_ATTEMPTS", "3"),
-        ("CART_RETRY_BASE_MS", "2"),
-        ("CART_RETRY_CAP_MS", "5"),
-        ("CART_RETRY_BUDGET_MS", "2000"),
-    ]))
+    let cors: Object = env(&[("Access-Control-Allow-Origin", "*")]).into();
+    CartFunction::new(
+        &env(&[
+            ("SUPABASE_URL", CLOSED),
+            ("SUPABASE_ANON_KEY", "anon-key"),
+            ("CART_RETRY_MAX_ATTEMPTS", "3"),
+            ("CART_RETRY_BASE_MS", "2"),
+            ("CART_RETRY_CAP_MS", "5"),
+            ("CART_RETRY_BUDGET_MS", "2000"),
+        ]),
+        Some(cors),
+    )
     .expect("valid configuration")
 }
 
@@ -96,7 +101,7 @@ impl Answer {
 
 #[test]
 fn missing_configuration_is_a_clear_error_at_construction() {
-    let err = CartFunction::new(&env(&[]))
+    let err = CartFunction::new(&env(&[]), None)
         .err()
         .expect("construction fails");
     let message = JsValue::from(err);
@@ -118,10 +123,14 @@ fn the_environment_object_is_read_for_its_own_variables_only() {
         ("SUPABASE_ANON_KEY", "anon-key"),
         ("PATH", "/usr/bin"),
     ]);
-    assert!(CartFunction::new(&ok).is_ok());
+    assert!(CartFunction::new(&ok, None).is_ok());
     // A value that is not a string is named, like a missing one.
     Reflect::set(&ok, &"CART_RETRY_BASE_MS".into(), &JsValue::from(5)).unwrap();
-    let err = JsValue::from(CartFunction::new(&ok).err().expect("construction fails"));
+    let err = JsValue::from(
+        CartFunction::new(&ok, None)
+            .err()
+            .expect("construction fails"),
+    );
     let text = Reflect::get(&err, &"message".into())
         .unwrap()
         .as_string()
@@ -134,7 +143,7 @@ fn the_environment_object_is_read_for_its_own_variables_only() {
 
 #[test]
 async fn misconfigured_response_is_a_500_json_error() {
-    let a = read(misconfigured_response().unwrap()).await;
+    let a = read(misconfigured_response(None).unwrap()).await;
     assert_eq!((a.status, a.code()), (500, "server_misconfigured"));
     assert!(a.header("x-request-id").is_some());
 }
@@ -156,6 +165,10 @@ async fn invalid_fields_are_named_in_a_400() {
     assert_eq!(
         a.header("content-type").as_deref(),
         Some("application/json; charset=utf-8")
+    );
+    assert_eq!(
+        a.header("access-control-allow-origin").as_deref(),
+        Some("*")
     );
 }
 
