@@ -1,12 +1,11 @@
 // The local API gateway, standing in for Supabase's Kong and edge-runtime front door on
 // 127.0.0.1:<apiPort>: `/rest/v1/*` -> PostgREST (an `apikey` header is required, as Kong's
 // key-auth does), `/functions/v1/<name>` -> the function host, with `verify_jwt` enforced as
-// the edge runtime does (OPTIONS passes; no Authorization header: 401
-// `{"msg":"Error: Missing authorization header"}`; a token not signed with the project
-// secret, or expired: 401 `{"msg":"Invalid JWT"}`), `/realtime/v1/websocket` -> the local
-// Realtime (key-auth with the `apikey` query parameter, as supabase-js sends it), `/board/`
-// -> the live queue board's static files. Streams bodies both ways; an upstream that fails
-// or drops the connection becomes 502, like Kong. Does network I/O.
+// the edge runtime does (`verifyJwtRefusal`: OPTIONS passes; otherwise 401 with the edge
+// runtime's `{"code", "message", "msg"}`), `/realtime/v1/websocket` -> the local Realtime
+// (key-auth with the `apikey` query parameter, as supabase-js sends it), `/board/` -> the live
+// queue board's static files. Streams bodies both ways; an upstream that fails or drops the
+// connection becomes 502, like Kong. Does network I/O.
 import { verifyJwt } from "./jwt.ts";
 
 export interface GatewayFunction {
@@ -105,13 +104,83 @@ async function functions(req: Request, url: URL, cfg: GatewayConfig): Promise<Re
   const fn = match ? cfg.functions[match[1]] : undefined;
   if (!match || !fn) return json(404, { msg: "Function not found" });
   if (fn.verifyJwt && req.method !== "OPTIONS") {
-    const header = req.headers.get("authorization");
-    if (!header) return json(401, { msg: "Error: Missing authorization header" });
-    const bearer = /^bearer\s+(\S+)\s*$/i.exec(header);
-    const ok = bearer && (await verifyJwt(bearer[1], { secret: cfg.jwtSecret, skew: 0 })).ok;
-    if (!ok) return json(401, { msg: "Invalid JWT" });
+    const refusal = await verifyJwtRefusal(req, cfg.jwtSecret);
+    if (refusal) return jwtRefusal(refusal);
   }
   return proxy(req, `${fn.url}/${match[1]}${match[2] ?? ""}${url.search}`);
+}
+
+/** Why verify_jwt refused a request: the platform's error code and message. */
+export interface JwtRefusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * verify_jwt as the Supabase CLI's edge runtime (CLI 2.117, the version this project pins)
+ * applies it before a function runs. The token is the one of `Authorization: Bearer <token>`
+ * (exactly `Bearer`, one space, one token), or the `sb-api-key` header's when that is missing
+ * or is an `sb_` key. Its protected header must decode; an HS256 token must verify with the
+ * project's JWT secret (signature, `exp`, `nbf`, no clock tolerance). ES256/RS256 tokens
+ * would be checked against the project's JWKS, which this stack does not serve: they are
+ * refused. Returns `null` when the request may go on.
+ */
+export async function verifyJwtRefusal(req: Request, secret: string): Promise<JwtRefusal | null> {
+  const authorization = req.headers.get("authorization");
+  const apiKey = req.headers.get("sb-api-key")?.replace("Bearer", "").trim();
+  if (!authorization && !apiKey) {
+    return { code: "UNAUTHORIZED_NO_AUTH_HEADER", message: "Missing authorization header" };
+  }
+  const parts = (authorization ?? "").split(" ");
+  const bearer = parts[0] === "Bearer" && parts.length === 2 ? parts[1] : null;
+  const token = !bearer || bearer.startsWith("sb_") ? apiKey : bearer;
+  const badFormat = { code: "UNAUTHORIZED_INVALID_JWT_FORMAT", message: "Invalid JWT format" };
+  if (!token) return badFormat;
+  const alg = protectedHeader(token)?.alg;
+  if (alg === undefined) return badFormat;
+  if (alg === "HS256") {
+    const verified = await verifyJwt(token, { secret, skew: 0 });
+    return verified.ok ? null : { code: "UNAUTHORIZED_LEGACY_JWT", message: "Invalid JWT" };
+  }
+  if (alg === "ES256" || alg === "RS256") {
+    return { code: "UNAUTHORIZED_ASYMMETRIC_JWT", message: "Invalid JWT" };
+  }
+  return {
+    code: "UNAUTHORIZED_UNSUPPORTED_TOKEN_ALGORITHM",
+    message: `Unsupported JWT algorithm ${alg}`,
+  };
+}
+
+/** A compact JWS's protected header, or `null` when it does not decode to a JSON object. */
+function protectedHeader(token: string): { alg?: unknown } | null {
+  const parts = token.split(".");
+  if (parts.length !== 3 && parts.length !== 5) return null;
+  try {
+    const b64 = parts[0].replaceAll("-", "+").replaceAll("_", "/");
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+    );
+    const header = JSON.parse(text);
+    return header && typeof header === "object" && !Array.isArray(header) ? header : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The edge runtime's verify_jwt answer: 401, `{"code", "message", "msg"}` (`msg` repeats
+ * the message for older clients), `sb-error-code` exposed to browsers; no CORS origin header
+ * and no request id, since the function never ran.
+ */
+function jwtRefusal({ code, message }: JwtRefusal): Response {
+  return new Response(JSON.stringify({ code, message, msg: message }), {
+    status: 401,
+    headers: {
+      "Content-Type": "application/json",
+      "sb-error-code": code,
+      "Access-Control-Expose-Headers": "sb-error-code",
+    },
+  });
 }
 
 /** The gateway as a fetch handler (usable without a server). */

@@ -56,9 +56,10 @@ Deno.test("startStack: a whole stack on a throwaway project", {
 
       const user = await userToken();
       const denied = await fetch(`${info.apiUrl}/functions/v1/answer`, { method: "POST" });
-      assertEquals([denied.status, await denied.json()], [401, {
-        msg: "Error: Missing authorization header",
-      }]);
+      assertEquals([denied.status, (await denied.json()).code], [
+        401,
+        "UNAUTHORIZED_NO_AUTH_HEADER",
+      ]);
       const res = await fetch(`${info.apiUrl}/functions/v1/answer`, {
         method: "POST",
         headers: { Authorization: `Bearer ${user.token}`, apikey: info.anonKey },
