@@ -74,9 +74,19 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const workDir = await Deno.makeTempDir({ prefix: "poscart-stack-" });
   stops.push(() => Deno.remove(workDir, { recursive: true }).catch(() => {}));
   let stopping: Promise<void> | null = null;
+  // A signal during start-up lets the step under way finish (a process or directory it
+  // creates is only known to `stops` once it returns), makes the next checkpoint throw, and
+  // stops everything once start-up has given up: nothing is left behind, not even the
+  // cluster directory of an initdb that was interrupted.
+  let signalled = false;
+  let starting: Promise<unknown> = Promise.resolve();
+  const checkpoint = () => {
+    if (signalled) throw new Error("stopped by a signal during start-up");
+  };
   const onSignal = () => {
     console.log("\nstopping the local stack ...");
-    stop().finally(() => Deno.exit(0));
+    signalled = true;
+    starting.catch(() => {}).then(stop).finally(() => Deno.exit(0));
   };
   const stop = () => {
     if (!stopping) {
@@ -95,9 +105,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     Deno.addSignalListener("SIGTERM", onSignal);
   }
 
-  try {
-    const pg = await startPostgres({ port: options.dbPort ?? 54322 });
+  const start = async (): Promise<RunningStack> => {
+    // The cluster's directory is made here and its removal registered first, so that it goes
+    // even when start-up is stopped inside initdb.
+    const pgDir = await Deno.makeTempDir({ prefix: "poscart-pg-" });
+    stops.push(() => Deno.remove(pgDir, { recursive: true }).catch(() => {}));
+    const pg = await startPostgres({ port: options.dbPort ?? 54322, dataDir: pgDir });
     stops.push(() => pg.stop());
+    checkpoint();
     await applyBase(pg.dbUrl);
     let migrations: string[] = [];
     if (options.migrations !== false) {
@@ -108,12 +123,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
     }
+    checkpoint();
 
     const rest: RunningPostgrest = await startPostgrest({
       dbUri: authenticatorUrl(pg.dbUrl),
       logFile: `${workDir}/postgrest.log`,
     });
     stops.push(() => rest.stop());
+    checkpoint();
     let faults: RunningFaultProxy | null = null;
     if (options.faults) {
       faults = await startFaultProxy(rest.url);
@@ -147,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         },
       });
       stops.push(() => fn.stop());
+      checkpoint();
       running.push(fn);
       gatewayFunctions[name] = { url: fn.url, verifyJwt: cfg.verifyJwt };
     }
@@ -189,7 +207,13 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       await Deno.writeTextFile(tmp, JSON.stringify(info, null, 2) + "\n");
       await Deno.rename(tmp, options.infoFile);
     }
+    checkpoint();
     return { info, stop };
+  };
+  const started = start();
+  starting = started;
+  try {
+    return await started;
   } catch (e) {
     await stop();
     throw e;

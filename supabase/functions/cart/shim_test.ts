@@ -82,6 +82,8 @@ Deno.test("the shim serves the wasm handler with CORS, forwarding credentials", 
     assert.equal(preflight.status, 200);
     assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
     assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /x-request-id/);
+    // Only the methods the function serves are advertised.
+    assert.equal(preflight.headers.get("access-control-allow-methods"), "GET, POST, OPTIONS");
 
     const res = await fetch(shim.url, {
       method: "POST",
@@ -106,6 +108,8 @@ Deno.test("the shim serves the wasm handler with CORS, forwarding credentials", 
 
     const bad = await fetch(shim.url, { method: "PUT", headers: { authorization: "Bearer x" } });
     assert.equal(bad.status, 405);
+    assert.equal(bad.headers.get("allow"), "GET, POST, OPTIONS");
+    assert.equal(bad.headers.get("access-control-allow-methods"), "GET, POST, OPTIONS");
     assert.equal((await bad.json()).error.code, "method_not_allowed");
     assert.equal(bad.headers.get("access-control-allow-origin"), "*");
   } finally {
