@@ -277,8 +277,9 @@ async function main() {
     // Fresh tables have no statistics yet: give the planner what autovacuum would.
     await sql`analyze`;
     const anonKey = info.anonKey ?? await demoKey("anon");
+    const userId = crypto.randomUUID();
     const userJwt = await signJwt({
-      sub: crypto.randomUUID(),
+      sub: userId,
       role: "authenticated",
       aud: "authenticated",
       exp: Math.floor(Date.now() / 1000) + 24 * 3600,
@@ -426,6 +427,7 @@ async function main() {
       const floorOptions = {
         dbUrl: info.dbUrl,
         storeId: fixture.storeId,
+        userId,
         locationId: fixture.locationIds[0],
         carts: config.floorCarts,
         clients: config.floorClients,
@@ -436,7 +438,7 @@ async function main() {
       await prepareFloor(sql, floorOptions);
       await sql`analyze`;
       floor = {
-        pgbench: await pgbenchFloor(floorOptions),
+        pgbench: await pgbenchFloor(sql, floorOptions),
         rowsWritten: await rowsWritten(sql, floorOptions),
       };
       await dropFloor(sql);

@@ -1,10 +1,21 @@
 // The database floor: what `get_or_create_cart` costs over the physical minimum, measured
 // with pgbench custom scripts in the same run and with the same clients, and how many rows
 // repeat gets write (ours must write none; a `do update set updated_at = now()` version
-// writes one row version per call). The `do update` variant lives in the benchmark's own
-// schema `bench_floor`, created here and dropped at the end, never in the migrations.
+// writes one row version per call). Two comparisons, each pair in alternating rounds:
+//
+// - as the database owner: the RPC on an existing cart vs a bare indexed select of the row;
+// - as PostgREST runs them (connected as `authenticator`, one transaction per request, the
+//   role's settings, `role`, the JWT claims and the request settings applied with
+//   `set_config(..., true)` first, RLS on): `POST /rest/v1/rpc/get_or_create_cart` vs
+//   `GET /rest/v1/carts?customer_id=eq..&location_id=eq..&status=eq.active`, the read a
+//   Supabase app would otherwise make for the same row. The statements are the ones the
+//   PostgREST stand-in (stack/postgrest/) sends, which follow PostgREST's.
+//
+// The `do update` variant lives in the benchmark's own schema `bench_floor`, created here and
+// dropped at the end, never in the migrations.
 // Does I/O: database, pgbench processes, a temporary directory.
 import type postgres from "postgres";
+import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
 import { summarize } from "./stats.ts";
 
 /** Deterministic customer ids for the floor's carts: b0000000-0000-4000-8000-<12 digits>. */
@@ -14,6 +25,8 @@ const floorId = (i: number) => FLOOR_ID_PREFIX + String(i).padStart(12, "0");
 export interface FloorOptions {
   dbUrl: string;
   storeId: string;
+  /** the user whose JWT claims the API scripts carry (granted the store by app_metadata) */
+  userId: string;
   locationId: string;
   /** number of existing carts the scripts pick from at random */
   carts: number;
@@ -23,15 +36,20 @@ export interface FloorOptions {
   repeatGets: number;
 }
 
+/** The pgbench scripts, in pairs compared with each other. */
+export const FLOOR_SCRIPTS = ["get", "select", "api_get", "api_read"] as const;
+export type FloorScript = (typeof FLOOR_SCRIPTS)[number];
+
 export interface FloorClientResult {
   clients: number;
-  /** tps per round, in run order */
-  getTps: number[];
-  selectTps: number[];
-  getLatencyMs: number;
-  selectLatencyMs: number;
+  /** tps per round, in run order, per script */
+  tps: Record<FloorScript, number[]>;
+  /** median latency per script */
+  latencyMs: Record<FloorScript, number>;
   /** median over rounds of (get tps / select tps) of the same round */
   ratio: number;
+  /** median over rounds of (api_get tps / api_read tps) of the same round */
+  apiRatio: number;
 }
 
 export interface RowsWritten {
@@ -119,59 +137,163 @@ async function pgbench(dbUrl: string, script: string, clients: number, seconds: 
   return { tps, latency };
 }
 
-/** pgbench get-existing vs bare select, alternating rounds so noise hits both alike. */
-export async function pgbenchFloor(o: FloorOptions): Promise<FloorClientResult[]> {
-  const dir = await Deno.makeTempDir({ prefix: "poscart-bench-floor-" });
+/** The settings PostgREST applies before a request's statement, as one `select set_config`. */
+async function apiSettings(sql: postgres.Sql, o: FloorOptions, method: string, path: string) {
+  const claims = {
+    sub: o.userId,
+    role: "authenticated",
+    aud: "authenticated",
+    app_metadata: { store_ids: [o.storeId] },
+  };
+  const headers = {
+    "accept": "application/json",
+    "content-type": "application/json",
+    "authorization": "Bearer <token>",
+  };
+  // The role's own settings (e.g. statement_timeout), as PostgREST applies them per request.
+  const roleSettings = await sql<{ name: string; value: string }[]>`
+    select split_part(c, '=', 1) as name, substr(c, strpos(c, '=') + 1) as value
+    from pg_db_role_setting s, unnest(s.setconfig) c
+    where s.setrole = 'authenticated'::regrole and s.setdatabase in (0,
+      (select oid from pg_database where datname = current_database()))`;
+  const settings: [string, string][] = [
+    ["search_path", '"public", "extensions"'],
+    ...roleSettings.map((r) => [r.name, r.value] as [string, string]),
+    ["role", "authenticated"],
+    ["request.jwt.claims", JSON.stringify(claims)],
+    ["request.method", method],
+    ["request.path", path],
+    ["request.headers", JSON.stringify(headers)],
+  ];
+  const literal = (v: string) => `'${v.replaceAll("'", "''")}'`;
+  return "select " +
+    settings.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(", ") + ";\n";
+}
+
+const RESPONSE_GUCS =
+  "nullif(current_setting('response.headers', true), '') AS response_headers, " +
+  "nullif(current_setting('response.status', true), '') AS response_status";
+
+/** Writes the four pgbench scripts; returns their paths. */
+async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
   const key = `('${FLOOR_ID_PREFIX}' || lpad(:i::text, 12, '0'))::uuid`;
   const header = `\\set i random(1, ${o.carts})\n`;
-  const getScript = `${dir}/get_existing.sql`;
-  const selectScript = `${dir}/bare_select.sql`;
-  await Deno.writeTextFile(
-    getScript,
-    `-- the product's RPC on an existing cart\n${header}` +
+  const texts: Record<FloorScript, string> = {
+    get: `-- the product's RPC on an existing cart, as the database owner\n${header}` +
       `select public.get_or_create_cart(p_location_id := '${o.locationId}'::uuid, ` +
       `p_customer_id := ${key}, p_store_id := '${o.storeId}'::uuid);\n`,
-  );
-  await Deno.writeTextFile(
-    selectScript,
-    `-- the physical minimum: one indexed select of the same row\n${header}` +
+    select: `-- the physical minimum: one indexed select of the same row\n${header}` +
       `select * from public.carts where customer_id = ${key} ` +
       `and location_id = '${o.locationId}'::uuid and status = 'active';\n`,
-  );
+    api_get: `-- POST /rest/v1/rpc/get_or_create_cart as PostgREST runs it\n${header}` +
+      "begin isolation level read committed read write;\n" +
+      await apiSettings(sql, o, "POST", "/rpc/get_or_create_cart") +
+      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
+      `'p_customer_id', ${key}, 'p_location_id', '${o.locationId}', 'p_store_id', ` +
+      `'${o.storeId}') AS json_data) pgrst_payload, LATERAL (SELECT "p_customer_id", ` +
+      `"p_location_id", "p_store_id" FROM json_to_record(pgrst_payload.json_data) AS ` +
+      `_("p_customer_id" uuid, "p_location_id" uuid, "p_store_id" uuid) LIMIT 1) pgrst_body, ` +
+      `LATERAL (SELECT "public"."get_or_create_cart"("p_customer_id" := ` +
+      `pgrst_body."p_customer_id", "p_location_id" := pgrst_body."p_location_id", ` +
+      `"p_store_id" := pgrst_body."p_store_id") pgrst_scalar) pgrst_call) ` +
+      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
+      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
+      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
+      "commit;\n",
+    api_read: `-- GET /rest/v1/carts?customer_id=eq..&location_id=eq..&status=eq.active as ` +
+      `PostgREST runs it\n${header}` +
+      "begin isolation level read committed read only;\n" +
+      await apiSettings(sql, o, "GET", "/carts") +
+      `WITH pgrst_source AS ( SELECT "public"."carts".* FROM "public"."carts" WHERE ` +
+      `"public"."carts"."customer_id" = ${key} AND "public"."carts"."location_id" = ` +
+      `'${o.locationId}' AND "public"."carts"."status" = 'active' ) ` +
+      `SELECT null::bigint AS total_result_set, pg_catalog.count(_postgrest_t) AS page_total, ` +
+      `coalesce(json_agg(_postgrest_t), '[]')::text AS body, ${RESPONSE_GUCS}, ` +
+      `'' AS response_inserted FROM ( SELECT * FROM pgrst_source ) _postgrest_t;\n` +
+      "commit;\n",
+  };
+  await checkApiRead(o, texts.api_read);
+  const paths = {} as Record<FloorScript, string>;
+  for (const name of FLOOR_SCRIPTS) {
+    paths[name] = `${dir}/${name}.sql`;
+    await Deno.writeTextFile(paths[name], texts[name]);
+  }
+  return paths;
+}
+
+/**
+ * Runs the API read's statements once, for the first floor cart, as `authenticator`: the
+ * comparison means something only if the user's read sees the row through RLS.
+ */
+async function checkApiRead(o: FloorOptions, script: string) {
+  const statements = script.split("\n").filter((l) =>
+    l && !l.startsWith("--") && !l.startsWith("\\")
+  )
+    .map((l) => l.replaceAll(":i::text", "1::text"));
+  const out = await new Deno.Command("psql", {
+    args: [authenticatorUrl(o.dbUrl), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = out.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(statements.join("\n") + "\n"));
+  await writer.close();
+  const { success, stdout, stderr } = await out.output();
+  const text = new TextDecoder().decode(stdout);
+  // The read's row: total_result_set|page_total|body|...; page_total must be 1.
+  const row = text.split("\n").find((l) => l.startsWith("|1|"));
+  if (!success || !row || !row.includes(floorId(1))) {
+    throw new Error(
+      `the API read does not see the floor's cart as the user:\n${text}\n` +
+        new TextDecoder().decode(stderr),
+    );
+  }
+}
+
+/**
+ * pgbench, each pair (get vs select as the owner; RPC vs read as PostgREST runs them) in
+ * alternating rounds so noise hits both alike. The API scripts connect as `authenticator`.
+ */
+export async function pgbenchFloor(
+  sql: postgres.Sql,
+  o: FloorOptions,
+): Promise<FloorClientResult[]> {
+  const dir = await Deno.makeTempDir({ prefix: "poscart-bench-floor-" });
   const results: FloorClientResult[] = [];
   try {
+    const scripts = await floorScripts(sql, o, dir);
+    const urlOf = (s: FloorScript) => s.startsWith("api_") ? authenticatorUrl(o.dbUrl) : o.dbUrl;
     for (const clients of o.clients) {
-      const r: FloorClientResult = {
-        clients,
-        getTps: [],
-        selectTps: [],
-        getLatencyMs: NaN,
-        selectLatencyMs: NaN,
-        ratio: NaN,
-      };
-      const getLat: number[] = [], selLat: number[] = [];
+      const tps = Object.fromEntries(FLOOR_SCRIPTS.map((s) => [s, []])) as unknown as Record<
+        FloorScript,
+        number[]
+      >;
+      const lat = Object.fromEntries(FLOOR_SCRIPTS.map((s) => [s, []])) as unknown as Record<
+        FloorScript,
+        number[]
+      >;
       for (let round = 0; round < o.rounds; round++) {
-        const order = round % 2 === 0 ? ["get", "select"] : ["select", "get"];
-        for (const which of order) {
-          const res = await pgbench(
-            o.dbUrl,
-            which === "get" ? getScript : selectScript,
-            clients,
-            o.seconds,
-          );
-          if (which === "get") {
-            r.getTps.push(res.tps);
-            getLat.push(res.latency);
-          } else {
-            r.selectTps.push(res.tps);
-            selLat.push(res.latency);
+        for (const pair of [["get", "select"], ["api_get", "api_read"]] as const) {
+          const order = round % 2 === 0 ? pair : [pair[1], pair[0]];
+          for (const which of order) {
+            const res = await pgbench(urlOf(which), scripts[which], clients, o.seconds);
+            tps[which].push(res.tps);
+            lat[which].push(res.latency);
           }
         }
       }
-      r.getLatencyMs = summarize(getLat).p50;
-      r.selectLatencyMs = summarize(selLat).p50;
-      r.ratio = median(r.getTps.map((t, i) => t / r.selectTps[i]));
-      results.push(r);
+      const ratioOf = (a: FloorScript, b: FloorScript) =>
+        median(tps[a].map((t, i) => t / tps[b][i]));
+      results.push({
+        clients,
+        tps,
+        latencyMs: Object.fromEntries(
+          FLOOR_SCRIPTS.map((s) => [s, summarize(lat[s]).p50]),
+        ) as Record<FloorScript, number>,
+        ratio: ratioOf("get", "select"),
+        apiRatio: ratioOf("api_get", "api_read"),
+      });
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
