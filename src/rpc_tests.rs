@@ -173,3 +173,96 @@ fn a_statement_timeout_gives_up_and_names_its_cause() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The hint codes the migrations raise (native only: it reads files): `hint = '<code>'` literals, the first argument of
+/// `private.raise_no_access_or_not_found('<code>', ...)`, and `use_<rpc>` for each
+/// `private.refuse_direct_write(..., '<rpc>')`. Read from the files at test time, so a new
+/// migration is checked without a change here.
+#[cfg(not(target_arch = "wasm32"))]
+fn hints_raised_by_migrations() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("supabase/migrations");
+    let mut found = std::collections::BTreeSet::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("supabase/migrations")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 10, "found only {} migrations", files.len());
+    for file in files {
+        let sql = std::fs::read_to_string(&file).expect("migration");
+        let literal_after = |at: usize| -> Option<(String, usize)> {
+            let rest = &sql[at..];
+            let open = rest.find('\'')?;
+            let close = rest[open + 1..].find('\'')? + open + 1;
+            Some((rest[open + 1..close].to_string(), at + close + 1))
+        };
+        for (i, _) in sql.match_indices("hint = '") {
+            let (code, end) = literal_after(i).expect("hint literal");
+            if !sql[end..].trim_start().starts_with("||") {
+                found.insert(code);
+            }
+        }
+        for (i, _) in sql.match_indices("raise_no_access_or_not_found('") {
+            found.insert(literal_after(i).expect("hint argument").0);
+        }
+        for (i, _) in sql.match_indices("refuse_direct_write('") {
+            let call_end = sql[i..].find(");").expect("end of call") + i;
+            let args = &sql[i..call_end];
+            let last = args.rfind('\'').expect("rpc literal");
+            let first = args[..last].rfind('\'').expect("rpc literal");
+            found.insert(format!("use_{}", &args[first + 1..last]));
+        }
+    }
+    found
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_hint_the_migrations_raise_is_in_the_catalogue() {
+    let raised = hints_raised_by_migrations();
+    assert!(raised.len() >= 15, "found only {raised:?}");
+    let missing: Vec<_> = raised
+        .iter()
+        .filter(|h| !HINTS.iter().any(|e| e.hint == h.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "hints raised but not in HINTS: {missing:?}"
+    );
+    let stale: Vec<_> = HINTS
+        .iter()
+        .filter(|e| !raised.contains(e.hint))
+        .map(|e| e.hint)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "HINTS entries no migration raises: {stale:?}"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_hint_is_listed_in_the_api_docs() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md"),
+    )
+    .expect("docs/api.md");
+    let missing: Vec<_> = HINTS
+        .iter()
+        .filter(|e| !docs.contains(&format!("`{}`", e.hint)))
+        .map(|e| e.hint)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "hints missing from docs/api.md: {missing:?}"
+    );
+}
+
+#[test]
+fn every_catalogued_hint_answers_its_status_and_code() {
+    for entry in HINTS.iter().filter(|e| e.sqlstate != "40001") {
+        let got = failed(pg_error(400, entry.sqlstate, Some(entry.hint)));
+        assert_eq!(got, (entry.status, entry.code), "{entry:?}");
+    }
+}

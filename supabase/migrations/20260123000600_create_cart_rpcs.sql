@@ -2,7 +2,9 @@
 -- exists) and complete_cart (idempotent checkout). Both are SECURITY INVOKER: they read and
 -- write as the caller, under row level security and the rules of
 -- 20260123000500_create_cart_and_queue_rules.sql. Business errors carry a stable code in
--- HINT (docs/api.md, "Errors"); rows of other stores answer as missing ones.
+-- HINT (docs/api.md, "Errors"); rows of other stores answer as missing ones. The writing
+-- RPCs wait at most 2 s for a row lock (SET lock_timeout): behind a long transaction a device
+-- gets 55P03, which the function retries, instead of waiting for the role's 8 s.
 
 set lock_timeout = '3s';
 set statement_timeout = '30s';
@@ -20,6 +22,7 @@ create or replace function public.get_or_create_cart(
 language plpgsql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
 declare
   v_device text := private.clean_device_id(p_device_id);
@@ -63,6 +66,7 @@ returns jsonb
 language plpgsql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
 declare
   v_cart public.carts;

@@ -2,7 +2,8 @@
 -- remove / call / serve / no_show, and list_queue with positions. SECURITY INVOKER: they
 -- read and write as the caller, under row level security and the rules of
 -- 20260123000500_create_cart_and_queue_rules.sql (the entry's cart link, the lifecycle and
--- its timestamps live there, once). Business errors carry a stable code in HINT.
+-- its timestamps live there, once). Business errors carry a stable code in HINT. The writing
+-- RPCs wait at most 2 s for a row lock, as those of 20260123000600 do.
 
 set lock_timeout = '3s';
 set statement_timeout = '30s';
@@ -21,6 +22,7 @@ create or replace function public.add_to_queue(
 language plpgsql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
 declare
   v_device text := private.clean_device_id(p_device_id);
@@ -142,6 +144,7 @@ create or replace function public.remove_from_queue(
 language sql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
   select private.transition_queue_entry('removed', p_queue_entry_id, p_location_id, p_customer_id, p_store_id)
 $$;
@@ -155,6 +158,7 @@ create or replace function public.call_queue_entry(
 language sql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
   select private.transition_queue_entry('called', p_queue_entry_id, p_location_id, p_customer_id, p_store_id)
 $$;
@@ -168,6 +172,7 @@ create or replace function public.serve_queue_entry(
 language sql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
   select private.transition_queue_entry('served', p_queue_entry_id, p_location_id, p_customer_id, p_store_id)
 $$;
@@ -181,6 +186,7 @@ create or replace function public.mark_no_show(
 language sql volatile
 security invoker
 set search_path = ''
+set lock_timeout = '2s'
 as $$
   select private.transition_queue_entry('no_show', p_queue_entry_id, p_location_id, p_customer_id, p_store_id)
 $$;

@@ -251,32 +251,26 @@ export interface InvariantReport {
   duplicateDeviceCarts: number;
   duplicateOpenEntries: number;
   openEntriesWithoutActiveCart: number;
+  storeMismatches: number;
+  linesOnMergedCarts: number;
+  brokenMergeLinks: number;
 }
 
-/** Counts violations of the product's invariants over the whole database. */
+/** Counts violations of the product's invariants over the whole database
+ * (`private.invariant_census()`, I1-I7). */
 export async function invariantReport(sql: Sql): Promise<InvariantReport> {
-  const [a] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (
-      select 1 from public.carts where status = 'active' and customer_id is not null
-      group by customer_id, location_id having count(*) > 1) d`;
-  const [b] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (
-      select 1 from public.carts
-      where status = 'active' and customer_id is null and device_id is not null
-      group by location_id, device_id having count(*) > 1) d`;
-  const [c] = await sql<{ n: number }[]>`
-    select count(*)::int as n from (
-      select 1 from public.location_queue where status in ('waiting', 'called')
-      group by location_id, customer_id having count(*) > 1) d`;
-  const [d] = await sql<{ n: number }[]>`
-    select count(*)::int as n from public.location_queue q
-    left join public.carts c on c.id = q.cart_id
-    where q.status in ('waiting', 'called') and (c.id is null or c.status <> 'active')`;
+  const rows = await sql<{ invariant: string; n: number }[]>`
+    select invariant, violations::int as n from private.invariant_census()`;
+  const of = (id: string) =>
+    rows.filter((r) => r.invariant.startsWith(`${id} `)).reduce((sum, r) => sum + r.n, 0);
   return {
-    duplicateCustomerCarts: a.n,
-    duplicateDeviceCarts: b.n,
-    duplicateOpenEntries: c.n,
-    openEntriesWithoutActiveCart: d.n,
+    duplicateCustomerCarts: of("I1"),
+    duplicateDeviceCarts: of("I2"),
+    duplicateOpenEntries: of("I3"),
+    openEntriesWithoutActiveCart: of("I4"),
+    storeMismatches: of("I5"),
+    linesOnMergedCarts: of("I6"),
+    brokenMergeLinks: of("I7"),
   };
 }
 
