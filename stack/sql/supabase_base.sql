@@ -82,6 +82,7 @@ begin
     grant usage on schema cron to postgres;
     grant select, insert, update, delete on all tables in schema cron to postgres;
     grant usage, select on all sequences in schema cron to postgres;
+    grant execute on all functions in schema cron to postgres;
   end if;
 end
 $$;

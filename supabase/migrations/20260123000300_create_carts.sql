@@ -59,6 +59,8 @@ create table if not exists public.cart_items (
   -- squawk-ignore prefer-bigint-over-int
   quantity integer not null default 1, -- a count of items: integer is plenty
   unit_price numeric(12, 2) not null default 0,
+  -- squawk-ignore prefer-bigint-over-int
+  version integer not null default 1,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -67,6 +69,8 @@ alter table public.cart_items add column if not exists product_id text;
 -- squawk-ignore prefer-bigint-over-int
 alter table public.cart_items add column if not exists quantity integer default 1;
 alter table public.cart_items add column if not exists unit_price numeric(12, 2) default 0;
+-- squawk-ignore prefer-bigint-over-int
+alter table public.cart_items add column if not exists version integer not null default 1;
 alter table public.cart_items add column if not exists created_at timestamptz default now();
 alter table public.cart_items add column if not exists updated_at timestamptz default now();
 alter table public.cart_items alter column id set default gen_random_uuid();
@@ -81,6 +85,7 @@ comment on column public.cart_items.cart_id is 'The cart this line belongs to.';
 comment on column public.cart_items.product_id is 'Product reference (id or SKU of the POS catalogue).';
 comment on column public.cart_items.quantity is 'Quantity, 1-100000.';
 comment on column public.cart_items.unit_price is 'Unit price in the store currency, at least 0.';
+comment on column public.cart_items.version is 'Counts the line''s changes (set by the database); an edit may name the version it saw, and is refused as stale when the line changed since.';
 comment on column public.cart_items.created_at is 'When the line was added (set by the database).';
 comment on column public.cart_items.updated_at is 'Last change of the line (set by the database).';
 

@@ -109,6 +109,32 @@ end
 $$;
 comment on function private.entry_json(public.location_queue) is 'A queue entry as the RPCs return it.';
 
+-- A cart with its lines and totals, computed in the database (docs/api.md, "CartDetail"):
+-- what the item actions answer, so a device can redraw the cart from one answer.
+create or replace function private.cart_detail_json(c public.carts) returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_lines jsonb;
+  v_quantity bigint;
+  v_amount numeric;
+begin
+  select coalesce(jsonb_agg(jsonb_build_object(
+      'id', i.id, 'product_id', i.product_id, 'quantity', i.quantity,
+      'unit_price', i.unit_price, 'version', i.version,
+      'created_at', private.ts_json(i.created_at), 'updated_at', private.ts_json(i.updated_at))
+      order by i.created_at, i.id), '[]'::jsonb),
+    coalesce(sum(i.quantity), 0), coalesce(sum(i.quantity * i.unit_price), 0)
+  into v_lines, v_quantity, v_amount
+  from public.cart_items i where i.cart_id = c.id;
+  return private.cart_json(c) || jsonb_build_object('lines', v_lines,
+    'total_quantity', v_quantity, 'total_amount', v_amount);
+end
+$$;
+comment on function private.cart_detail_json(public.carts) is
+  'A cart with its lines (in the order they were added) and totals: total_quantity, total_amount = sum(quantity * unit_price).';
+
 -- The one active cart of a customer (or, with no customer, of a device) at a location,
 -- created when missing, as the caller: {"cart": Cart, "created": bool}. The lookup comes
 -- first and writes nothing when the cart exists; an insert that loses a race (unique
@@ -319,11 +345,13 @@ create trigger carts_guard before insert or update or delete on public.carts
   for each row execute function private.carts_guard();
 comment on trigger carts_guard on public.carts is 'Cart normalisation and lifecycle (private.carts_guard).';
 
-drop trigger if exists carts_apply on public.carts;
-create trigger carts_apply after update on public.carts
+-- Named to fire after the other AFTER triggers of carts (they fire in name order), so that
+-- the cart's own change is recorded before what it causes.
+drop trigger if exists carts_settle on public.carts;
+create trigger carts_settle after update on public.carts
   for each row when (old.status is distinct from new.status)
   execute function private.carts_apply();
-comment on trigger carts_apply on public.carts is 'Applies a cart leaving active to its lines and entries (private.carts_apply).';
+comment on trigger carts_settle on public.carts is 'Applies a cart leaving active to its lines and entries (private.carts_apply).';
 
 -- ---------------------------------------------------------------------------------------
 -- cart_items
@@ -340,14 +368,19 @@ declare
   v_status text;
 begin
   if private.is_database_itself() then
+    if tg_op = 'UPDATE' and new is distinct from old then
+      new.version := old.version + 1;
+    end if;
     return case when tg_op = 'DELETE' then old else new end;
   end if;
   if tg_op = 'UPDATE' then
     new.created_at := old.created_at;
     new.updated_at := old.updated_at;
+    new.version := old.version;
     if new is not distinct from old then
       return null;
     end if;
+    new.version := old.version + 1;
     if new.id <> old.id or new.cart_id is distinct from old.cart_id then
       perform private.refuse_direct_write('a line never changes id or cart', 'add_item');
     end if;
@@ -374,13 +407,14 @@ begin
   perform private.check_item_fields(new.product_id, new.quantity, new.unit_price);
   if tg_op = 'INSERT' then
     new.created_at := now();
+    new.version := 1;
   end if;
   new.updated_at := now();
   return new;
 end
 $$;
 comment on function private.cart_items_guard() is
-  'Trigger: API writers change lines only on active carts they may see (cart locked FOR SHARE), with valid fields.';
+  'Trigger: API writers change lines only on active carts they may see (cart locked FOR SHARE), with valid fields; every change of a line counts up its version.';
 
 drop trigger if exists cart_items_guard on public.cart_items;
 create trigger cart_items_guard before insert or update or delete on public.cart_items
@@ -541,6 +575,7 @@ revoke all on function private.location_store(uuid, uuid) from public, anon;
 revoke all on function private.require_customer(uuid, uuid) from public, anon;
 revoke all on function private.cart_json(public.carts) from public, anon;
 revoke all on function private.entry_json(public.location_queue) from public, anon;
+revoke all on function private.cart_detail_json(public.carts) from public, anon;
 revoke all on function private.active_cart(uuid, uuid, uuid, text) from public, anon;
 revoke all on function private.move_cart_lines(uuid, uuid) from public, anon, authenticated, service_role;
 revoke all on function private.carts_guard() from public, anon;
@@ -551,6 +586,7 @@ grant execute on function private.location_store(uuid, uuid) to authenticated, s
 grant execute on function private.require_customer(uuid, uuid) to authenticated, service_role;
 grant execute on function private.cart_json(public.carts) to authenticated, service_role;
 grant execute on function private.entry_json(public.location_queue) to authenticated, service_role;
+grant execute on function private.cart_detail_json(public.carts) to authenticated, service_role;
 grant execute on function private.active_cart(uuid, uuid, uuid, text) to authenticated, service_role;
 
 reset lock_timeout;

@@ -3,7 +3,9 @@
 -- read and write as the caller, under row level security and the rules of
 -- 20260123000500_create_cart_and_queue_rules.sql (the entry's cart link, the lifecycle and
 -- its timestamps live there, once). Business errors carry a stable code in HINT. The writing
--- RPCs wait at most 2 s for a row lock, as those of 20260123000600 do.
+-- RPCs wait at most 2 s for a row lock, as those of 20260123000600 do, and honour an
+-- Idempotency-Key (20260123000550): a stale retry of add_to_queue after the customer was
+-- served gets its first answer, and queues nobody again.
 
 set lock_timeout = '3s';
 set statement_timeout = '30s';
@@ -25,12 +27,18 @@ set search_path = ''
 set lock_timeout = '2s'
 as $$
 declare
+  v_begun jsonb := private.idempotency_begin('add_to_queue', jsonb_build_object(
+    'location_id', p_location_id, 'customer_id', p_customer_id, 'store_id', p_store_id,
+    'device_id', p_device_id, 'party_size', p_party_size, 'note', p_note));
   v_device text := private.clean_device_id(p_device_id);
   v_store uuid;
   v_entry public.location_queue;
   v_cart public.carts;
   v_created boolean := false;
 begin
+  if v_begun ? 'replay' then
+    return v_begun -> 'replay';
+  end if;
   perform private.check_entry_fields(p_party_size, p_note);
   v_store := private.location_store(p_location_id, p_store_id);
   if p_customer_id is null then
@@ -58,8 +66,8 @@ begin
     raise exception 'the queue entry kept changing, retry' using errcode = '40001', hint = 'retry';
   end if;
   select * into v_cart from public.carts c where c.id = v_entry.cart_id;
-  return jsonb_build_object('queue_entry', private.entry_json(v_entry),
-    'cart', private.cart_json(v_cart), 'created', v_created);
+  return private.idempotency_finish(v_begun, jsonb_build_object('queue_entry',
+    private.entry_json(v_entry), 'cart', private.cart_json(v_cart), 'created', v_created));
 end
 $$;
 comment on function public.add_to_queue(uuid, uuid, uuid, text, integer, text) is
@@ -124,14 +132,22 @@ language plpgsql volatile
 set search_path = ''
 as $$
 declare
-  v_entry public.location_queue := private.lock_queue_entry(
-    p_queue_entry_id, p_location_id, p_customer_id, p_store_id);
+  v_begun jsonb := private.idempotency_begin(
+    case p_to when 'removed' then 'remove_from_queue' when 'called' then 'call_queue_entry'
+      when 'served' then 'serve_queue_entry' else 'mark_no_show' end,
+    jsonb_build_object('queue_entry_id', p_queue_entry_id, 'location_id', p_location_id,
+      'customer_id', p_customer_id, 'store_id', p_store_id));
+  v_entry public.location_queue;
 begin
+  if v_begun ? 'replay' then
+    return v_begun -> 'replay';
+  end if;
+  v_entry := private.lock_queue_entry(p_queue_entry_id, p_location_id, p_customer_id, p_store_id);
   if v_entry.status <> p_to then
     update public.location_queue q set status = p_to where q.id = v_entry.id
     returning * into v_entry;
   end if;
-  return jsonb_build_object('queue_entry', private.entry_json(v_entry));
+  return private.idempotency_finish(v_begun, jsonb_build_object('queue_entry', private.entry_json(v_entry)));
 end
 $$;
 comment on function private.transition_queue_entry(text, uuid, uuid, uuid, uuid) is

@@ -5,7 +5,7 @@
 -- "does not exist" (the same SQLSTATE, message, detail and hint).
 begin;
 \ir _helpers.psql
-select plan(173);
+select plan(218);
 
 -- Store A and store B each hold a customer's cart with a line and an open queue entry.
 select pg_temp.as_service();
@@ -19,6 +19,7 @@ from (values ('a', :'loc_a1'::uuid), ('b', :'loc_b1'::uuid)) v(s, l);
 insert into public.cart_items (cart_id, product_id, quantity, unit_price)
 select id, 'sku-1', 2, 3.50 from ids where name like 'cart_%';
 select pg_temp.as_owner();
+insert into public.store_settings (store_id) values (:'store_a'), (:'store_b');
 grant select on ids to public;
 create function pg_temp.id(p_name text) returns uuid language sql stable as $$
   select id from pg_temp.ids where name = p_name
@@ -34,7 +35,9 @@ create function pg_temp.digest(p_store uuid) returns text language sql stable as
     (select jsonb_agg(to_jsonb(i) order by i.id) from public.cart_items i
        join public.carts c on c.id = i.cart_id where c.store_id = p_store),
     (select jsonb_agg(to_jsonb(q) order by q.id) from public.location_queue q where q.store_id = p_store),
-    (select jsonb_agg(to_jsonb(m) order by m.user_id) from public.store_members m where m.store_id = p_store)))
+    (select jsonb_agg(to_jsonb(m) order by m.user_id) from public.store_members m where m.store_id = p_store),
+    (select jsonb_agg(to_jsonb(e) order by e.id) from public.cart_events e where e.store_id = p_store),
+    (select jsonb_agg(to_jsonb(t)) from public.store_settings t where t.store_id = p_store)))
 $$;
 create temp table before as
 select s.id as store_id, pg_temp.digest(s.id) as digest from public.stores s;
@@ -76,7 +79,16 @@ insert into probes values
   (28, 'update location_queue', 'update public.location_queue set status = ''served'' where id = %3$L'),
   (29, 'delete location_queue', 'delete from public.location_queue where id = %3$L'),
   (30, 'insert customers', 'insert into public.customers (store_id, name) values (%4$L, ''x'')'),
-  (31, 'insert store_members', 'insert into public.store_members (store_id, user_id) values (%4$L, %10$L)');
+  (31, 'insert store_members', 'insert into public.store_members (store_id, user_id) values (%4$L, %10$L)'),
+  (32, 'rpc add_item', 'select public.add_item(%2$L, ''sku'')'),
+  (33, 'rpc set_item_quantity', 'select public.set_item_quantity(%2$L, %2$L, 2)'),
+  (34, 'rpc remove_item', 'select public.remove_item(%2$L, %2$L)'),
+  (35, 'rpc attach_customer by cart', 'select public.attach_customer(%8$L, p_cart_id => %2$L)'),
+  (36, 'rpc attach_customer by device', 'select public.attach_customer(%8$L, p_location_id => %1$L, p_device_id => ''till'')'),
+  (37, 'select cart_events', 'select 1/(1 - count(*))::int from public.cart_events where cart_id = %2$L'),
+  (38, 'select store_settings', 'select 1/(1 - count(*))::int from public.store_settings where store_id = %4$L'),
+  (39, 'update cart_events', 'update public.cart_events set event = ''x'' where cart_id = %2$L'),
+  (40, 'insert store_settings', 'insert into public.store_settings (store_id) values (%4$L)');
 
 create function pg_temp.probe(p_tmpl text, p_foreign boolean, p_own text) returns text
 language sql as $$

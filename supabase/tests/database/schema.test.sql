@@ -84,7 +84,8 @@ select is(array(
   select tablename::text from pg_policies
   where schemaname = 'public' and permissive = 'RESTRICTIVE' and cmd = 'ALL'
   order by 1),
-  array['cart_items', 'carts', 'customers', 'location_queue', 'locations', 'stores'],
+  array['cart_events', 'cart_items', 'carts', 'customers', 'location_queue', 'locations',
+    'store_settings', 'stores'],
   'every store-owned table has a restrictive store scope for every role');
 select is(array(
   select i.indexrelid::regclass::text from pg_index i
@@ -107,8 +108,9 @@ select is(array(
   where not t.tgisinternal and t.tgrelid in ('public.carts'::regclass, 'public.cart_items'::regclass,
     'public.location_queue'::regclass) and t.tgenabled = 'O'
   order by 1),
-  array['cart_items cart_items_guard', 'carts carts_apply', 'carts carts_guard',
-    'location_queue location_queue_guard'], 'the rule triggers are installed and enabled');
+  array['cart_items cart_items_guard', 'cart_items cart_items_record_event', 'carts carts_guard',
+    'carts carts_record_event', 'carts carts_settle', 'location_queue location_queue_guard',
+    'location_queue location_queue_record_event'], 'the rule and history triggers are installed and enabled');
 select is(array(
   select format('%s %s', t.tablename, c.relreplident) from pg_publication_tables t
   join pg_class c on c.relname = t.tablename and c.relnamespace = 'public'::regnamespace

@@ -1,0 +1,120 @@
+-- Idempotency keys: a request that carries an `Idempotency-Key` header is carried out once.
+-- A retry with the same key (same user, within 24 hours) gets the first answer again, even if
+-- the state has moved on since: a stale retry of add_to_queue that arrives after the
+-- customer was served does not queue them again. The same key with another request is
+-- refused (PT422 idempotency_key_reused); a retry while the first is still running is refused
+-- at once (PT409 idempotency_key_in_use), rather than waiting for it.
+--
+-- The key and the answer are written in the same transaction as the change, in the
+-- database, so every worker and every retry sees them; nothing is kept when the call fails
+-- (its change rolled back too, so the caller may fix and retry). PostgREST passes the
+-- request's headers to the transaction (`request.headers`), so the header works the same
+-- through the function and on a direct `supabase.rpc(...)` call. The state-changing RPCs call
+-- private.idempotency_begin first and private.idempotency_finish with their answer; the
+-- reading ones (get_or_create_cart's lookup, list_queue) need no key. Keys older than 24 hours
+-- are deleted by the scheduled job of 20260123001600.
+
+set lock_timeout = '3s';
+set statement_timeout = '30s';
+
+create table if not exists private.idempotency_keys (
+  user_id uuid not null,
+  key text not null,
+  fingerprint text not null,
+  response jsonb not null,
+  created_at timestamptz not null default now(),
+  primary key (user_id, key)
+);
+comment on table private.idempotency_keys is
+  'Answers of requests made with an Idempotency-Key, per user, kept 24 hours (replayed to retries).';
+comment on column private.idempotency_keys.user_id is 'The caller (JWT sub; the nil uuid for a caller without one, e.g. the service role).';
+comment on column private.idempotency_keys.key is 'The Idempotency-Key header, 1-255 printable characters.';
+comment on column private.idempotency_keys.fingerprint is 'The RPC and its arguments, hashed: the same key with another request is refused.';
+comment on column private.idempotency_keys.response is 'The RPC''s answer, replayed as it was.';
+comment on column private.idempotency_keys.created_at is 'When the first request was carried out.';
+-- A table of this product, created above: its index needs no concurrent build.
+-- squawk-ignore require-concurrent-index-creation
+create index if not exists idempotency_keys_created_at_idx on private.idempotency_keys (created_at);
+comment on index private.idempotency_keys_created_at_idx is 'Expired keys, for the cleanup job.';
+
+-- Each caller reads and writes only their own keys (a forged row could only ever be
+-- replayed to its own author). The RPCs write them as the caller.
+-- (enabling RLS again is a no-op: the file can be rerun)
+-- squawk-ignore prefer-robust-stmts
+alter table private.idempotency_keys enable row level security;
+revoke all on private.idempotency_keys from public, anon;
+grant select, insert, delete on private.idempotency_keys to authenticated, service_role;
+drop policy if exists idempotency_keys_own on private.idempotency_keys;
+create policy idempotency_keys_own on private.idempotency_keys for all to authenticated, service_role
+  using (user_id = coalesce((select private.caller_user_id()), '00000000-0000-0000-0000-000000000000'::uuid))
+  with check (user_id = coalesce((select private.caller_user_id()), '00000000-0000-0000-0000-000000000000'::uuid));
+comment on policy idempotency_keys_own on private.idempotency_keys is 'A caller uses only their own keys.';
+
+-- Starts an idempotent call of RPC p_rpc with arguments p_args: returns null when the request
+-- has no Idempotency-Key; else {"key", "fingerprint"} to hand to idempotency_finish, or
+-- {"replay": answer} when the key was used for this same request in the last 24 hours. The
+-- key is locked for the transaction (pg_try_advisory_xact_lock), so a concurrent request with
+-- it is refused at once.
+create or replace function private.idempotency_begin(p_rpc text, p_args jsonb) returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_key text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'idempotency-key';
+  v_user uuid := coalesce(private.caller_user_id(), '00000000-0000-0000-0000-000000000000'::uuid);
+  v_fingerprint text;
+  v_row private.idempotency_keys;
+begin
+  if v_key is null then
+    return null;
+  end if;
+  if char_length(v_key) not between 1 and 255 or v_key !~ '^[\x21-\x7e]+$' then
+    perform private.invalid_argument('idempotency_key',
+      'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
+  end if;
+  v_fingerprint := md5(p_rpc || ' ' || p_args::text);
+  if not pg_catalog.pg_try_advisory_xact_lock(
+      pg_catalog.hashtextextended('idempotency:' || v_user || ':' || v_key, 0)) then
+    raise exception 'a request with this Idempotency-Key is still running'
+      using errcode = 'PT409', hint = 'idempotency_key_in_use';
+  end if;
+  select * into v_row from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
+  if found and v_row.created_at < now() - interval '24 hours' then
+    delete from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
+  elsif found then
+    if v_row.fingerprint <> v_fingerprint then
+      raise exception 'this Idempotency-Key was used for another request'
+        using errcode = 'PT422', hint = 'idempotency_key_reused';
+    end if;
+    return jsonb_build_object('replay', v_row.response);
+  end if;
+  return jsonb_build_object('key', v_key, 'fingerprint', v_fingerprint);
+end
+$$;
+comment on function private.idempotency_begin(text, jsonb) is
+  'Idempotent RPCs: null without an Idempotency-Key; {replay} for a repeat; else {key, fingerprint} for idempotency_finish.';
+
+-- Records the answer of an idempotent call (in the caller's transaction) and returns it.
+create or replace function private.idempotency_finish(p_begun jsonb, p_response jsonb) returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+begin
+  if p_begun is not null then
+    insert into private.idempotency_keys (user_id, key, fingerprint, response)
+    values (coalesce(private.caller_user_id(), '00000000-0000-0000-0000-000000000000'::uuid),
+      p_begun ->> 'key', p_begun ->> 'fingerprint', p_response);
+  end if;
+  return p_response;
+end
+$$;
+comment on function private.idempotency_finish(jsonb, jsonb) is
+  'Idempotent RPCs: stores the answer under the key idempotency_begin handed out, and returns it.';
+
+revoke all on function private.idempotency_begin(text, jsonb) from public, anon;
+revoke all on function private.idempotency_finish(jsonb, jsonb) from public, anon;
+grant execute on function private.idempotency_begin(text, jsonb) to authenticated, service_role;
+grant execute on function private.idempotency_finish(jsonb, jsonb) to authenticated, service_role;
+
+reset lock_timeout;
+reset statement_timeout;

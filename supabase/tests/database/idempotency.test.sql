@@ -1,0 +1,63 @@
+-- Idempotency-Key (PostgREST passes the request's headers in `request.headers`): a request is
+-- carried out once; a retry with the same key gets the first answer even after the state
+-- moved on (a stale add_to_queue after the customer was served queues nobody again); the same
+-- key with another request is 422; keys are per user; a request without the header is as
+-- before; a failed call keeps no key.
+begin;
+\ir _helpers.psql
+select plan(13);
+
+create function pg_temp.with_key(p_key text) returns void language sql as $$
+  select set_config('request.headers', case when p_key is null then '{}'
+    else jsonb_build_object('idempotency-key', p_key)::text end, true)
+$$;
+
+select pg_temp.as_claim_a();
+select pg_temp.with_key('visit-1');
+create temp table first as select public.add_to_queue(:'loc_a1', :'cust_1', p_party_size => 2) as r;
+grant select on first to public;
+select is((select r ->> 'created' from first), 'true', 'first request with the key: carried out');
+select pg_temp.with_key(null);
+select is(public.serve_queue_entry((select (r -> 'queue_entry' ->> 'id')::uuid from first)) -> 'queue_entry' ->> 'status',
+  'served', 'the customer is served (no key)');
+select pg_temp.with_key('visit-1');
+select is(public.add_to_queue(:'loc_a1', :'cust_1', p_party_size => 2), (select r from first),
+  'a stale retry with the key after serve: the first answer, replayed');
+select is((select count(*) from public.location_queue where customer_id = :'cust_1'), 1::bigint,
+  'the stale retry queued nobody again');
+select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L, p_party_size => 3)', :'loc_a1', :'cust_1')),
+  'PT422 idempotency_key_reused', 'the same key with another request: 422');
+select is(pg_temp.error_of(format('select public.complete_cart(%L)', (select r -> 'cart' ->> 'id' from first))),
+  'PT422 idempotency_key_reused', 'the same key for another RPC: 422');
+
+-- keys are per user: the same key from another user is a new request
+select pg_temp.as_member_a();
+select pg_temp.with_key('visit-1');
+select is(public.add_to_queue(:'loc_a1', :'cust_2') ->> 'created', 'true', 'another user''s same key is their own');
+
+-- without the header: as before (a new entry, no key kept)
+select pg_temp.as_claim_a();
+select pg_temp.with_key(null);
+select is(public.add_to_queue(:'loc_a1', :'cust_1') ->> 'created', 'true', 'without a key: a new entry');
+
+-- a failed call keeps no key: fixed and retried with the same key, it runs
+select pg_temp.with_key('fix-me');
+select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L)', :'loc_a1', :'missing')),
+  'PT404 customer_not_found', 'a failing call with a key');
+select is((select count(*) from private.idempotency_keys where key = 'fix-me'), 0::bigint, 'keeps no key');
+select pg_temp.with_key('line-1');
+create temp table line as select public.add_item((select cart_id from public.location_queue
+  where customer_id = :'cust_1' and status = 'waiting'), 'sku-1', 1, 2.00) as r;
+select is(public.add_item((select cart_id from public.location_queue
+  where customer_id = :'cust_1' and status = 'waiting'), 'sku-1', 1, 2.00) -> 'cart' ->> 'total_quantity',
+  '1', 'add_item retried with its key: added once');
+
+select pg_temp.with_key(repeat('k', 256));
+select is(pg_temp.error_of(format('select public.complete_cart(%L)', :'missing')),
+  'P0001 invalid_argument', 'a key over 255 characters is refused');
+select pg_temp.with_key('has space');
+select is(pg_temp.error_of(format('select public.complete_cart(%L)', :'missing')),
+  'P0001 invalid_argument', 'a key with a space is refused');
+
+select * from finish();
+rollback;
