@@ -15,6 +15,10 @@ pub enum Action {
     NoShow,
     CompleteCart,
     ListQueue,
+    AttachCustomer,
+    AddItem,
+    SetItemQuantity,
+    RemoveItem,
 }
 
 /// Everything about an action except its fields (those are read in `request.rs`).
@@ -49,7 +53,7 @@ const fn row(
 
 /// The action table, one row per action, in the order of the enum.
 #[rustfmt::skip]
-pub const ACTIONS: [ActionSpec; 8] = [
+pub const ACTIONS: [ActionSpec; 12] = [
     //   action                   name                 alias              RPC                   GET
     row(Action::Get,             "get",               "get",             "get_or_create_cart", true),
     row(Action::AddToQueue,      "add_to_queue",      "addToQueue",      "add_to_queue",       false),
@@ -59,6 +63,10 @@ pub const ACTIONS: [ActionSpec; 8] = [
     row(Action::NoShow,          "no_show",           "noShow",          "mark_no_show",       false),
     row(Action::CompleteCart,    "complete_cart",     "completeCart",    "complete_cart",      false),
     row(Action::ListQueue,       "list_queue",        "listQueue",       "list_queue",         true),
+    row(Action::AttachCustomer,  "attach_customer",   "attachCustomer",  "attach_customer",    false),
+    row(Action::AddItem,         "add_item",          "addItem",         "add_item",           false),
+    row(Action::SetItemQuantity, "set_item_quantity", "setItemQuantity", "set_item_quantity",  false),
+    row(Action::RemoveItem,      "remove_item",       "removeItem",      "remove_item",        false),
 ];
 
 // Each row sits at its action's index, so `Action::spec` is one array access.
@@ -143,6 +151,32 @@ pub enum Command {
         location_id: String,
         store_id: Option<String>,
     },
+    /// Identify the customer on a walk-in cart: by `cart_id`, or by location + device.
+    AttachCustomer {
+        customer_id: String,
+        cart_id: Option<String>,
+        location_id: Option<String>,
+        device_id: Option<String>,
+        store_id: Option<String>,
+    },
+    AddItem {
+        cart_id: String,
+        product_id: String,
+        quantity: Option<i64>,
+        /// The JSON number as the client sent it (the database keeps two decimals).
+        unit_price: Option<Value>,
+    },
+    SetItemQuantity {
+        cart_id: String,
+        item_id: String,
+        quantity: i64,
+        expected_version: Option<i64>,
+    },
+    RemoveItem {
+        cart_id: String,
+        item_id: String,
+        expected_version: Option<i64>,
+    },
 }
 
 impl Command {
@@ -153,6 +187,10 @@ impl Command {
             Command::Transition { action, .. } => *action,
             Command::CompleteCart { .. } => Action::CompleteCart,
             Command::ListQueue { .. } => Action::ListQueue,
+            Command::AttachCustomer { .. } => Action::AttachCustomer,
+            Command::AddItem { .. } => Action::AddItem,
+            Command::SetItemQuantity { .. } => Action::SetItemQuantity,
+            Command::RemoveItem { .. } => Action::RemoveItem,
         }
     }
 
@@ -183,9 +221,7 @@ impl Command {
                 args.put("p_customer_id", customer_id);
                 args.opt("p_store_id", store_id);
                 args.opt("p_device_id", device_id);
-                if let Some(n) = party_size {
-                    args.0.insert("p_party_size".into(), Value::from(*n));
-                }
+                args.int("p_party_size", party_size);
                 args.opt("p_note", note);
             }
             Command::Transition {
@@ -211,6 +247,52 @@ impl Command {
                 args.put("p_location_id", location_id);
                 args.opt("p_store_id", store_id);
             }
+            Command::AttachCustomer {
+                customer_id,
+                cart_id,
+                location_id,
+                device_id,
+                store_id,
+            } => {
+                args.put("p_customer_id", customer_id);
+                args.opt("p_cart_id", cart_id);
+                args.opt("p_location_id", location_id);
+                args.opt("p_device_id", device_id);
+                args.opt("p_store_id", store_id);
+            }
+            Command::AddItem {
+                cart_id,
+                product_id,
+                quantity,
+                unit_price,
+            } => {
+                args.put("p_cart_id", cart_id);
+                args.put("p_product_id", product_id);
+                args.int("p_quantity", quantity);
+                if let Some(price) = unit_price {
+                    args.0.insert("p_unit_price".into(), price.clone());
+                }
+            }
+            Command::SetItemQuantity {
+                cart_id,
+                item_id,
+                quantity,
+                expected_version,
+            } => {
+                args.put("p_cart_id", cart_id);
+                args.put("p_item_id", item_id);
+                args.int("p_quantity", &Some(*quantity));
+                args.int("p_expected_version", expected_version);
+            }
+            Command::RemoveItem {
+                cart_id,
+                item_id,
+                expected_version,
+            } => {
+                args.put("p_cart_id", cart_id);
+                args.put("p_item_id", item_id);
+                args.int("p_expected_version", expected_version);
+            }
         }
         args.0
     }
@@ -227,6 +309,11 @@ impl Args {
     fn opt(&mut self, key: &str, value: &Option<String>) {
         if let Some(v) = value {
             self.put(key, v);
+        }
+    }
+    fn int(&mut self, key: &str, value: &Option<i64>) {
+        if let Some(n) = value {
+            self.0.insert(key.into(), Value::from(*n));
         }
     }
 }
@@ -254,7 +341,11 @@ mod tests {
                 "serve_queue_entry",
                 "mark_no_show",
                 "complete_cart",
-                "list_queue"
+                "list_queue",
+                "attach_customer",
+                "add_item",
+                "set_item_quantity",
+                "remove_item"
             ]
         );
         for s in &ACTIONS {

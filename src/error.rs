@@ -57,6 +57,11 @@ pub enum AppError {
     /// The database stayed unavailable after every retry; transient, the client should retry
     /// after `retry_after_s` seconds.
     Unavailable { retry_after_s: u32 },
+    /// An edit made from a stale view of the cart; `cart` is the current cart (a JSON object),
+    /// sent back so the device can redraw.
+    StaleCart { cart: String },
+    /// A request with the same `Idempotency-Key` is still running; transient: retry shortly.
+    IdempotencyKeyInUse,
     /// Anything internal. The detail goes to the log only, never to the client.
     Internal { detail: String },
     /// The function's configuration (environment) is missing or invalid.
@@ -80,6 +85,8 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Unavailable { .. } => "service_unavailable",
+            AppError::StaleCart { .. } => "stale_cart",
+            AppError::IdempotencyKeyInUse => "idempotency_key_in_use",
             AppError::Internal { .. } => "internal_error",
             AppError::Misconfigured => "server_misconfigured",
         }
@@ -115,6 +122,13 @@ impl AppError {
             }
             AppError::Unavailable { .. } => {
                 "The database is temporarily unavailable; retry shortly.".into()
+            }
+            AppError::StaleCart { .. } => {
+                "The cart changed since the version given; it is in \"cart\": redraw and try again."
+                    .into()
+            }
+            AppError::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still running; retry shortly.".into()
             }
             AppError::Internal { .. } => "An internal error occurred.".into(),
             AppError::Misconfigured => "The function is not configured correctly.".into(),

@@ -3,7 +3,7 @@
 //! it natively with a fake; does I/O only through the port.
 
 use crate::domain::Action;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::http::{error_response, is_header_value, success, HttpResponse};
 use crate::log::{rfc3339, RequestLog, RetryLog};
 use crate::port::Port;
@@ -86,11 +86,13 @@ impl<P: Port> Handler<P> {
         let authorization = check_authorization(req.authorization.as_deref())?;
         let command = parse_command(req)?;
         trace.action = Some(command.action());
+        let idempotency_key = check_idempotency_key(req.idempotency_key.as_deref())?;
         let call = RpcCall {
             name: command.action().rpc(),
             args: command.rpc_args(),
             authorization: authorization.to_owned(),
             request_id: request_id.to_owned(),
+            idempotency_key,
         };
         self.call_with_retries(&call, command.action(), started, trace)
             .await
@@ -170,6 +172,24 @@ fn check_authorization(header: Option<&str>) -> Result<&str, AppError> {
 }
 
 /// A caller-supplied request id is kept when it is short and plain; otherwise a new one is made.
+/// The `Idempotency-Key` header when given: 1-255 printable ASCII characters, no spaces (the
+/// database checks the same). Absent: `None`, the request is carried out as usual.
+fn check_idempotency_key(header: Option<&str>) -> Result<Option<String>, AppError> {
+    match header {
+        None => Ok(None),
+        Some(key)
+            if (1..=255).contains(&key.len())
+                && key.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
+        Some(_) => Err(AppError::InvalidFields(vec![FieldError::new(
+            "idempotency_key",
+            "(the Idempotency-Key header) must be 1-255 printable ASCII characters without spaces",
+        )])),
+    }
+}
+
 fn is_valid_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id

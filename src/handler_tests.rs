@@ -407,6 +407,22 @@ fn every_action_reaches_its_rpc() {
             json!({"action": "list_queue", "location_id": L}),
             "list_queue",
         ),
+        (
+            json!({"action": "attach_customer", "customer_id": C, "cart_id": e}),
+            "attach_customer",
+        ),
+        (
+            json!({"action": "add_item", "cart_id": C, "product_id": "sku-1"}),
+            "add_item",
+        ),
+        (
+            json!({"action": "set_item_quantity", "cart_id": C, "item_id": e, "quantity": 2}),
+            "set_item_quantity",
+        ),
+        (
+            json!({"action": "remove_item", "cart_id": C, "item_id": e}),
+            "remove_item",
+        ),
     ];
     for (body, rpc) in bodies {
         let port = FakePort::new(vec![ok(json!({"ok": true}))]);
@@ -415,4 +431,91 @@ fn every_action_reaches_its_rpc() {
         assert_eq!(port.calls.borrow()[0].name, rpc);
         assert_eq!(h.log.rpc, Some(rpc));
     }
+}
+
+#[test]
+fn an_idempotency_key_is_forwarded_on_every_attempt() {
+    let port = FakePort::new(vec![
+        pg(503, "PGRST001"),
+        ok(json!({"queue_entry": {}, "cart": {}, "created": true})),
+    ]);
+    let mut req = request(json!({"action": "add_to_queue", "customer_id": C, "location_id": L}));
+    req.idempotency_key = Some("visit-7f3a".into());
+    let h = run(&port, &req);
+    assert_eq!(h.response.status, 200);
+    let calls = port.calls.borrow();
+    assert_eq!(calls.len(), 2);
+    assert!(calls
+        .iter()
+        .all(|c| c.idempotency_key.as_deref() == Some("visit-7f3a")));
+}
+
+#[test]
+fn requests_without_a_key_forward_none() {
+    let port = FakePort::new(vec![ok(json!({"cart": {}, "created": false}))]);
+    run(&port, &request(get_body()));
+    assert_eq!(port.calls.borrow()[0].idempotency_key, None);
+}
+
+#[test]
+fn a_malformed_idempotency_key_is_a_400_and_reaches_no_rpc() {
+    for key in ["", "has space", &"k".repeat(256), "tab\there", "caf\u{e9}"] {
+        let port = FakePort::new(vec![]);
+        let mut req = request(get_body());
+        req.idempotency_key = Some(key.into());
+        let h = run(&port, &req);
+        assert_eq!(h.response.status, 400, "{key:?}");
+        assert!(
+            h.response.body.contains("idempotency_key"),
+            "{}",
+            h.response.body
+        );
+        assert!(port.calls.borrow().is_empty());
+    }
+}
+
+#[test]
+fn a_stale_edit_answers_409_with_the_current_cart() {
+    let cart =
+        json!({"id": C, "status": "active", "lines": [{"id": L, "quantity": 3, "version": 4}]});
+    let port = FakePort::new(vec![Ok(RpcReply {
+        status: 409,
+        body: json!({"code": "PT409", "message": "m", "details": cart.to_string(), "hint": "stale_cart"})
+            .to_string(),
+    })]);
+    let h = run(
+        &port,
+        &request(
+            json!({"action": "set_item_quantity", "cart_id": C, "item_id": L,
+                        "quantity": 5, "expected_version": 3}),
+        ),
+    );
+    assert_eq!(h.response.status, 409);
+    let body: Value = serde_json::from_str(&h.response.body).unwrap();
+    assert_eq!(body["error"]["code"], "stale_cart");
+    assert_eq!(body["error"]["cart"], cart);
+    assert_eq!(port.calls.borrow().len(), 1, "a stale edit is not retried");
+}
+
+#[test]
+fn a_key_still_in_use_answers_409_with_retry_after_and_a_reused_key_422() {
+    let busy = FakePort::new(vec![Ok(RpcReply {
+        status: 409,
+        body: json!({"code": "PT409", "message": "m", "details": null, "hint": "idempotency_key_in_use"})
+            .to_string(),
+    })]);
+    let mut req = request(json!({"action": "complete_cart", "cart_id": C}));
+    req.idempotency_key = Some("k1".into());
+    let h = run(&busy, &req);
+    assert_eq!(h.response.status, 409);
+    assert_eq!(h.response.header("retry-after"), Some("1"));
+    assert!(h.response.body.contains("idempotency_key_in_use"));
+    let reused = FakePort::new(vec![Ok(RpcReply {
+        status: 422,
+        body: json!({"code": "PT422", "message": "m", "details": null, "hint": "idempotency_key_reused"})
+            .to_string(),
+    })]);
+    let h = run(&reused, &req);
+    assert_eq!(h.response.status, 422);
+    assert!(h.response.body.contains("idempotency_key_reused"));
 }

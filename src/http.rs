@@ -41,6 +41,7 @@ pub fn status_of(error: &AppError) -> u16 {
         AppError::PayloadTooLarge { .. } => 413,
         AppError::UnsupportedMediaType => 415,
         AppError::Unavailable { .. } => 503,
+        AppError::StaleCart { .. } | AppError::IdempotencyKeyInUse => 409,
         AppError::Internal { .. } | AppError::Misconfigured => 500,
     }
 }
@@ -69,11 +70,15 @@ pub fn error_response(error: &AppError, request_id: &str) -> HttpResponse {
             .collect();
         body["fields"] = Value::Object(fields);
     }
+    if let AppError::StaleCart { cart } = error {
+        body["cart"] = serde_json::from_str(cart).unwrap_or(Value::Null);
+    }
     let mut headers = base_headers(request_id);
     match error {
         AppError::Unavailable { retry_after_s } => {
             headers.push(("retry-after", retry_after_s.to_string()))
         }
+        AppError::IdempotencyKeyInUse => headers.push(("retry-after", "1".into())),
         AppError::MethodNotAllowed | AppError::ActionNeedsPost(_) => {
             headers.push(("allow", "GET, POST, OPTIONS".into()))
         }

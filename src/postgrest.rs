@@ -65,9 +65,13 @@ impl PostgrestRpc {
             .rpc(call.name, body)
             .build()
             .header("authorization", &call.authorization)
-            .header("x-request-id", &call.request_id)
-            .build()
-            .map_err(|e| transport_error("request not built", &e.to_string()))?;
+            .header("x-request-id", &call.request_id);
+        let request = match call.idempotency_key.as_deref() {
+            Some(key) => request.header("idempotency-key", key),
+            None => request,
+        }
+        .build()
+        .map_err(|e| transport_error("request not built", &e.to_string()))?;
         let failed = |e: JsValue| transport_error("request failed", &describe(&e));
         let shape = self.shapes.iter().find(|s| s.rpc == call.name);
         let (url, headers) = match shape {

@@ -20,6 +20,8 @@ pub struct IncomingRequest {
     pub declared_length: Option<u64>,
     pub authorization: Option<String>,
     pub request_id: Option<String>,
+    /// The `Idempotency-Key` header, when present.
+    pub idempotency_key: Option<String>,
     pub body: String,
     /// The action of the entry point that was called (`get`, `add_to_queue`), or `None` for
     /// the router, which takes the action from the body or the query string. An action also
@@ -215,6 +217,19 @@ impl<'a> Reader<'a> {
         self.pick(name, alias, same_uuid).is_some()
     }
 
+    fn required_text(
+        &mut self,
+        name: &'static str,
+        alias: &'static str,
+        max: usize,
+    ) -> Option<String> {
+        if self.raw(name, alias).is_none() && !self.errors.iter().any(|e| e.field == name) {
+            self.errors.push(FieldError::new(name, "is required"));
+            return None;
+        }
+        self.text(name, alias, max)
+    }
+
     fn required_uuid(&mut self, name: &'static str, alias: &'static str) -> Option<String> {
         if !self.uuid_given(name, alias) && !self.errors.iter().any(|e| e.field == name) {
             self.errors.push(FieldError::new(name, "is required"));
@@ -233,18 +248,52 @@ impl<'a> Reader<'a> {
         Some(s)
     }
 
-    fn party_size(&mut self) -> Option<i64> {
-        let v = self.raw("party_size", "partySize")?;
+    /// An integer in `min..=max` (in a GET query string: its digits).
+    fn integer(
+        &mut self,
+        name: &'static str,
+        alias: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
+        let v = self.raw(name, alias)?;
         let n = match v {
             Value::Number(n) => n.as_i64(),
             Value::String(s) if self.from_query => s.parse::<i64>().ok(),
             _ => None,
         };
         match n {
-            Some(n) if (1..=100).contains(&n) => Some(n),
+            Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
-                let problem = "must be an integer from 1 to 100";
-                self.errors.push(FieldError::new("party_size", problem));
+                let problem = format!("must be an integer from {min} to {max}");
+                self.errors.push(FieldError::new(name, problem));
+                None
+            }
+        }
+    }
+
+    fn required_integer(
+        &mut self,
+        name: &'static str,
+        alias: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
+        if self.raw(name, alias).is_none() && !self.errors.iter().any(|e| e.field == name) {
+            self.errors.push(FieldError::new(name, "is required"));
+            return None;
+        }
+        self.integer(name, alias, min, max)
+    }
+
+    /// A price: a JSON number from 0 to 9999999999.99, passed on as sent.
+    fn price(&mut self, name: &'static str, alias: &'static str) -> Option<Value> {
+        let v = self.raw(name, alias)?;
+        match v.as_f64() {
+            Some(p) if v.is_number() && (0.0..10_000_000_000.0).contains(&p) => Some(v.clone()),
+            _ => {
+                let problem = "must be a number from 0 to 9999999999.99";
+                self.errors.push(FieldError::new(name, problem));
                 None
             }
         }
@@ -305,7 +354,7 @@ fn validate(
             let customer_id = r.required_uuid("customer_id", "customerId");
             let store_id = r.uuid("store_id", "storeId");
             let device_id = r.text("device_id", "deviceId", 200);
-            let party_size = r.party_size();
+            let party_size = r.integer("party_size", "partySize", 1, 100);
             let note = r.note();
             r.finish()?;
             Command::AddToQueue {
@@ -351,6 +400,67 @@ fn validate(
             Command::ListQueue {
                 location_id: location_id.unwrap_or_default(),
                 store_id,
+            }
+        }
+        Action::AttachCustomer => {
+            let customer_id = r.required_uuid("customer_id", "customerId");
+            let cart_id = r.uuid("cart_id", "cartId");
+            let location_id = r.uuid("location_id", "locationId");
+            let device_id = r.text("device_id", "deviceId", 200);
+            let store_id = r.uuid("store_id", "storeId");
+            let by_cart = r.raw("cart_id", "cartId").is_some();
+            let by_device = r.raw("location_id", "locationId").is_some()
+                && r.raw("device_id", "deviceId").is_some();
+            if !by_cart && !by_device {
+                let problem = "give cart_id, or location_id and device_id";
+                r.errors.push(FieldError::new("cart_id", problem));
+            }
+            r.finish()?;
+            Command::AttachCustomer {
+                customer_id: customer_id.unwrap_or_default(),
+                cart_id,
+                location_id,
+                device_id,
+                store_id,
+            }
+        }
+        Action::AddItem => {
+            let cart_id = r.required_uuid("cart_id", "cartId");
+            let product_id = r.required_text("product_id", "productId", 200);
+            let quantity = r.integer("quantity", "quantity", 1, 100_000);
+            let unit_price = r.price("unit_price", "unitPrice");
+            r.finish()?;
+            Command::AddItem {
+                cart_id: cart_id.unwrap_or_default(),
+                product_id: product_id.unwrap_or_default(),
+                quantity,
+                unit_price,
+            }
+        }
+        Action::SetItemQuantity => {
+            let cart_id = r.required_uuid("cart_id", "cartId");
+            let item_id = r.required_uuid("item_id", "itemId");
+            let quantity = r.required_integer("quantity", "quantity", 1, 100_000);
+            let expected_version =
+                r.integer("expected_version", "expectedVersion", 1, i32::MAX as i64);
+            r.finish()?;
+            Command::SetItemQuantity {
+                cart_id: cart_id.unwrap_or_default(),
+                item_id: item_id.unwrap_or_default(),
+                quantity: quantity.unwrap_or_default(),
+                expected_version,
+            }
+        }
+        Action::RemoveItem => {
+            let cart_id = r.required_uuid("cart_id", "cartId");
+            let item_id = r.required_uuid("item_id", "itemId");
+            let expected_version =
+                r.integer("expected_version", "expectedVersion", 1, i32::MAX as i64);
+            r.finish()?;
+            Command::RemoveItem {
+                cart_id: cart_id.unwrap_or_default(),
+                item_id: item_id.unwrap_or_default(),
+                expected_version,
             }
         }
     };

@@ -407,3 +407,81 @@ fn entry_and_cart_ids_must_be_uuids() {
     ));
     assert_eq!(fields_of(r), [("store_id", "must be a string".to_string())]);
 }
+
+#[test]
+fn item_actions_read_and_bound_their_fields() {
+    let e = "44444444-4444-4444-8444-444444444444";
+    let add = parse_command(&post(
+        json!({"action": "addItem", "cartId": C, "productId": "sku-1",
+        "quantity": 3, "unitPrice": 4.5}),
+    ))
+    .unwrap();
+    assert_eq!(
+        Value::Object(add.rpc_args()),
+        json!({"p_cart_id": C, "p_product_id": "sku-1", "p_quantity": 3, "p_unit_price": 4.5})
+    );
+    let set = parse_command(&post(json!({"action": "set_item_quantity", "cart_id": C,
+        "item_id": e, "quantity": 2, "expected_version": 7})))
+    .unwrap();
+    assert_eq!(
+        Value::Object(set.rpc_args()),
+        json!({"p_cart_id": C, "p_item_id": e, "p_quantity": 2, "p_expected_version": 7})
+    );
+    let remove = parse_command(&post(
+        json!({"action": "remove_item", "cart_id": C, "item_id": e}),
+    ))
+    .unwrap();
+    assert_eq!(
+        Value::Object(remove.rpc_args()),
+        json!({"p_cart_id": C, "p_item_id": e})
+    );
+
+    let fields = fields_of(parse_command(&post(
+        json!({"action": "add_item", "cart_id": C,
+        "product_id": " ", "quantity": 0, "unit_price": -1}),
+    )));
+    let names: Vec<_> = fields.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names, ["product_id", "quantity", "unit_price"]);
+    let fields = fields_of(parse_command(&post(json!({"action": "set_item_quantity",
+        "cart_id": C, "item_id": e, "quantity": 100001, "expected_version": 0}))));
+    let names: Vec<_> = fields.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names, ["quantity", "expected_version"]);
+    let fields = fields_of(parse_command(&post(
+        json!({"action": "set_item_quantity", "cart_id": C}),
+    )));
+    let names: Vec<_> = fields.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names, ["item_id", "quantity"]);
+    let fields = fields_of(parse_command(&post(
+        json!({"action": "add_item", "cart_id": C,
+        "product_id": "x", "unit_price": "4.50"}),
+    )));
+    assert_eq!(fields[0].0, "unit_price", "a price is a JSON number");
+}
+
+#[test]
+fn attach_customer_takes_a_cart_id_or_a_location_and_device() {
+    let by_cart = parse_command(&post(json!({"action": "attach_customer", "customer_id": C,
+        "cart_id": L})))
+    .unwrap();
+    assert_eq!(
+        Value::Object(by_cart.rpc_args()),
+        json!({"p_customer_id": C, "p_cart_id": L})
+    );
+    let by_device = parse_command(&post(json!({"action": "attachCustomer", "customerId": C,
+        "locationId": L, "deviceId": "till-1"})))
+    .unwrap();
+    assert_eq!(
+        Value::Object(by_device.rpc_args()),
+        json!({"p_customer_id": C, "p_location_id": L, "p_device_id": "till-1"})
+    );
+    let fields = fields_of(parse_command(&post(json!({"action": "attach_customer",
+        "location_id": L}))));
+    let names: Vec<_> = fields.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names, ["customer_id", "cart_id"]);
+    assert_eq!(
+        code_of(parse_command(&get(&format!(
+            "http://fn/cart?action=attach_customer&customer_id={C}&cart_id={L}"
+        )))),
+        "method_not_allowed"
+    );
+}

@@ -15,6 +15,9 @@ pub struct RpcCall {
     /// The caller's `Authorization` header, forwarded as-is.
     pub authorization: String,
     pub request_id: String,
+    /// The caller's `Idempotency-Key` header (validated), forwarded as-is: the same key on
+    /// every attempt of the call, so the database carries the request out once.
+    pub idempotency_key: Option<String>,
 }
 
 /// What came back over HTTP (any status).
@@ -112,6 +115,17 @@ pub fn describe(status: u16, err: &PostgrestError) -> String {
 /// Translates a non-retryable PostgREST error into the function's error.
 pub fn translate(status: u16, err: &PostgrestError) -> AppError {
     let code = err.code.as_deref().unwrap_or("");
+    match (code, err.hint.as_deref()) {
+        ("PT409", Some("stale_cart")) => {
+            if let Some(cart) = err.details.as_deref().filter(|d| is_json_object(d)) {
+                return AppError::StaleCart {
+                    cart: cart.to_owned(),
+                };
+            }
+        }
+        ("PT409", Some("idempotency_key_in_use")) => return AppError::IdempotencyKeyInUse,
+        _ => {}
+    }
     if let Some(rejected) = business_error(code, err.hint.as_deref()) {
         return rejected;
     }

@@ -116,6 +116,7 @@ async fn read_request(request: &Request) -> IncomingRequest {
         declared_length,
         authorization: header("authorization"),
         request_id: header("x-request-id"),
+        idempotency_key: header("idempotency-key"),
         body,
         entry_action: None,
     }

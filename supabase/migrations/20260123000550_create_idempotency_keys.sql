@@ -52,7 +52,7 @@ comment on policy idempotency_keys_own on private.idempotency_keys is 'A caller 
 
 -- Starts an idempotent call of RPC p_rpc with arguments p_args: returns null when the request
 -- has no Idempotency-Key; else {"key", "fingerprint"} to hand to idempotency_finish, or
--- {"replay": answer} when the key was used for this same request in the last 24 hours. The
+-- {"replay": answer} when the key was used for this same request in the last 24 hours. A new
 -- key is locked for the transaction (pg_try_advisory_xact_lock), so a concurrent request with
 -- it is refused at once.
 create or replace function private.idempotency_begin(p_rpc text, p_args jsonb) returns jsonb
@@ -73,20 +73,27 @@ begin
       'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
   end if;
   v_fingerprint := md5(p_rpc || ' ' || p_args::text);
-  if not pg_catalog.pg_try_advisory_xact_lock(
-      pg_catalog.hashtextextended('idempotency:' || v_user || ':' || v_key, 0)) then
-    raise exception 'a request with this Idempotency-Key is still running'
-      using errcode = 'PT409', hint = 'idempotency_key_in_use';
-  end if;
-  select * into v_row from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
-  if found and v_row.created_at < now() - interval '24 hours' then
-    delete from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
-  elsif found then
-    if v_row.fingerprint <> v_fingerprint then
-      raise exception 'this Idempotency-Key was used for another request'
-        using errcode = 'PT422', hint = 'idempotency_key_reused';
+  -- A finished request with the key answers at once (no lock: replays never wait on each
+  -- other); otherwise the key is taken for this transaction, or refused while another holds
+  -- it, and looked up again (the other may have finished in between).
+  for pass in 1..2 loop
+    select * into v_row from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
+    if found and v_row.created_at >= now() - interval '24 hours' then
+      if v_row.fingerprint <> v_fingerprint then
+        raise exception 'this Idempotency-Key was used for another request'
+          using errcode = 'PT422', hint = 'idempotency_key_reused';
+      end if;
+      return jsonb_build_object('replay', v_row.response);
     end if;
-    return jsonb_build_object('replay', v_row.response);
+    exit when pass = 2;
+    if not pg_catalog.pg_try_advisory_xact_lock(
+        pg_catalog.hashtextextended('idempotency:' || v_user || ':' || v_key, 0)) then
+      raise exception 'a request with this Idempotency-Key is still running'
+        using errcode = 'PT409', hint = 'idempotency_key_in_use';
+    end if;
+  end loop;
+  if found then -- expired: the key starts over
+    delete from private.idempotency_keys k where k.user_id = v_user and k.key = v_key;
   end if;
   return jsonb_build_object('key', v_key, 'fingerprint', v_fingerprint);
 end

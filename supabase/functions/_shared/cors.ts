@@ -4,7 +4,7 @@
 export const corsHeaders: Record<string, string> = {
   "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Headers":
-    "authorization, x-client-info, apikey, content-type, x-retry-count, x-request-id",
+    "authorization, x-client-info, apikey, content-type, x-retry-count, x-request-id, idempotency-key",
   "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
   "Access-Control-Expose-Headers": "x-request-id, retry-after",
 };
