@@ -8,6 +8,7 @@
 //! - [`error`]: [`error::AppError`], every failure with a stable snake_case code;
 //! - [`http`]: error to status, JSON body and headers; which values may be sent as a header;
 //! - [`retry`]: which failures are transient or give up at once, back-off delays with full jitter;
+//! - [`deadline`]: the deadlines of the attempts in flight, served by one timer;
 //! - [`log`]: the per-request and per-retry JSON log lines;
 //! - [`config`]: configuration from the environment;
 //! - [`port`]: the trait through which the handler reaches the outside world;
@@ -17,6 +18,7 @@
 //! [`runtime`] (the port over JavaScript globals) and [`wasm`] (the exported class).
 
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod handler;

@@ -1,8 +1,10 @@
 //! The `Port` implemented for the JavaScript runtime (Deno, Node, browsers): RPCs through
-//! `PostgrestRpc`, sleep through the global `setTimeout`, clock `Date.now`, jitter
-//! `Math.random`, request ids UUID v4 (WebCrypto), warn lines through `console.warn`.
-//! Does I/O (wasm only).
+//! `PostgrestRpc`, each raced against its deadline (one global `setTimeout` serves the
+//! deadlines of every attempt in flight, see `deadline.rs`), sleep through `setTimeout`, clock
+//! `Date.now`, jitter `Math.random`, request ids UUID v4 (WebCrypto), warn lines through
+//! `console.warn`. Does I/O (wasm only).
 
+use crate::deadline::{DeadlineKey, DeadlineQueue};
 use crate::port::Port;
 use crate::postgrest::PostgrestRpc;
 use crate::rpc::{RpcCall, RpcReply, TransportError};
@@ -24,27 +26,30 @@ extern "C" {
 
 pub struct JsPort {
     rpc: PostgrestRpc,
+    deadlines: Rc<Deadlines>,
 }
 
 impl JsPort {
     pub fn new(rpc: PostgrestRpc) -> Self {
-        Self { rpc }
+        Self {
+            rpc,
+            deadlines: Rc::default(),
+        }
     }
 }
 
 impl Port for JsPort {
     async fn call_rpc(&self, call: &RpcCall, timeout_ms: u64) -> Result<RpcReply, TransportError> {
-        // fetch has no timeout of its own: race the call against a timer. A lost race drops
-        // the call, which aborts its fetch; a won race clears the timer, so no timer outlives
-        // its request.
+        // fetch has no timeout of its own: race the call against its deadline. A lost race
+        // drops the call, which aborts its fetch; a won race takes the deadline out of the
+        // queue, so nothing of it outlives its request.
         let mut rpc = pin!(self.rpc.call(call));
-        let timer = Timer::new(timeout_ms);
-        let mut timer = pin!(timer.elapsed());
+        let mut deadline = pin!(self.deadlines.after(timeout_ms));
         poll_fn(|cx| {
             if let Poll::Ready(result) = rpc.as_mut().poll(cx) {
                 return Poll::Ready(result);
             }
-            match timer.as_mut().poll(cx) {
+            match deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(TransportError(format!(
                     "no answer within {timeout_ms} ms"
                 )))),
@@ -125,5 +130,108 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         clear_timeout(&self.handle);
+    }
+}
+
+/// Whether a deadline has passed, and the task to wake when it does.
+#[derive(Default)]
+struct Flag {
+    passed: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+/// A JavaScript timer and the callback it calls.
+struct JsTimer {
+    handle: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+/// The deadlines of the attempts in flight, served by one `setTimeout` at a time.
+#[derive(Default)]
+struct Deadlines {
+    queue: RefCell<DeadlineQueue<Rc<Flag>>>,
+    timer: RefCell<Option<JsTimer>>,
+    /// The timer that last fired: its callback is still running when the next timer is set,
+    /// so it is freed one step later.
+    fired: RefCell<Option<JsTimer>>,
+}
+
+impl Deadlines {
+    /// A deadline `ms` from now.
+    fn after(self: &Rc<Self>, ms: u64) -> Deadline {
+        let now = js_sys::Date::now() as u64;
+        let flag = Rc::new(Flag::default());
+        let (key, set_timer) = self
+            .queue
+            .borrow_mut()
+            .add(now.saturating_add(ms), Rc::clone(&flag));
+        if let Some(at) = set_timer {
+            self.set_timer(at.saturating_sub(now));
+        }
+        Deadline {
+            deadlines: Rc::clone(self),
+            key,
+            flag,
+        }
+    }
+
+    fn set_timer(self: &Rc<Self>, in_ms: u64) {
+        let weak = Rc::downgrade(self);
+        let callback = Closure::once(move || {
+            if let Some(deadlines) = weak.upgrade() {
+                deadlines.fire();
+            }
+        });
+        let handle = set_timeout(callback.as_ref().unchecked_ref(), in_ms as f64);
+        let timer = JsTimer {
+            handle,
+            _callback: callback,
+        };
+        if let Some(earlier) = self.timer.borrow_mut().replace(timer) {
+            clear_timeout(&earlier.handle);
+        }
+    }
+
+    /// The timer fired: wake every attempt whose deadline has passed, set the timer for the
+    /// next deadline.
+    fn fire(self: &Rc<Self>) {
+        let fired = self.timer.borrow_mut().take();
+        drop(self.fired.replace(fired));
+        let (due, next) = self.queue.borrow_mut().fire(js_sys::Date::now() as u64);
+        for flag in due {
+            flag.passed.set(true);
+            if let Some(waker) = flag.waker.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+        if let Some(at) = next {
+            let now = js_sys::Date::now() as u64;
+            self.set_timer(at.saturating_sub(now));
+        }
+    }
+}
+
+/// Resolves when its deadline passes; leaves the queue when dropped.
+struct Deadline {
+    deadlines: Rc<Deadlines>,
+    key: DeadlineKey,
+    flag: Rc<Flag>,
+}
+
+impl Future for Deadline {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.flag.passed.get() {
+            return Poll::Ready(());
+        }
+        *self.flag.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.deadlines.queue.borrow_mut().remove(self.key);
     }
 }

@@ -147,6 +147,56 @@ Deno.test("an attempt past its deadline has its fetch aborted", async () => {
   }
 });
 
+Deno.test("one timer serves the deadlines of attempts in flight together", async () => {
+  // A server that never answers; it counts the connections it saw closed.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let closed = 0;
+  const serving = (async () => {
+    const conns: Promise<void>[] = [];
+    for (let n = 0; n < 2; n++) {
+      const conn = await listener.accept();
+      conns.push((async () => {
+        const buf = new Uint8Array(4096);
+        try {
+          while ((await conn.read(buf)) !== null) { /* the request, then nothing */ }
+        } catch { /* reset: closed too */ }
+        conn.close();
+        closed++;
+      })());
+    }
+    await Promise.all(conns);
+  })();
+  try {
+    const cart = cartFunction(`http://127.0.0.1:${listener.addr.port}`, {
+      CART_RETRY_MAX_ATTEMPTS: "1",
+      CART_RETRY_BUDGET_MS: "300",
+    });
+    const timed = async () => {
+      const started = performance.now();
+      const res: Response = await cart.handle(
+        post({ action: "get", customer_id: C, location_id: L }),
+      );
+      await res.body?.cancel();
+      return { status: res.status, ms: performance.now() - started, at: performance.now() };
+    };
+    const [a, b] = await quietly(async () => {
+      const first = timed();
+      await new Promise((r) => setTimeout(r, 120));
+      return await Promise.all([first, timed()]);
+    });
+    // Each answers on its own deadline, 300 ms after it began, the later one later.
+    for (const x of [a, b]) {
+      assert.equal(x.status, 503);
+      assert.ok(x.ms >= 290 && x.ms < 1500, `answered after ${x.ms.toFixed(0)} ms`);
+    }
+    assert.ok(b.at - a.at >= 80, `the second answered ${(b.at - a.at).toFixed(0)} ms later`);
+    await serving;
+    assert.equal(closed, 2, "both fetches aborted");
+  } finally {
+    listener.close();
+  }
+});
+
 Deno.test("a statement timeout is answered 503 without another attempt", async () => {
   const up = upstream(() =>
     Response.json({
