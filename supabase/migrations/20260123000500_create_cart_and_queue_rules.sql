@@ -424,6 +424,31 @@ comment on trigger cart_items_guard on public.cart_items is 'Lines change only o
 -- ---------------------------------------------------------------------------------------
 -- location_queue
 
+-- BEFORE INSERT, as the database itself (trigger location_queue_check_taken_id, which fires
+-- before location_queue_guard: triggers fire in name order): an insert naming the id of an
+-- existing entry, in any store (a retried insert, an upsert with PostgREST's
+-- ignore-duplicates), is never inserted: a unique violation or its ON CONFLICT clause
+-- follows. Such a row gets the link `cart_id = id`, which location_queue_guard takes as
+-- "link no cart", so it makes none; a new row cannot name itself as its cart. Security
+-- definer to see rows the caller's row level security hides: it learns only what the primary
+-- key's unique violation answers anyway.
+create or replace function private.location_queue_taken_id() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from public.location_queue q where q.id = new.id) then
+    new.cart_id := coalesce(new.cart_id, new.id);
+  elsif new.cart_id = new.id then
+    new.cart_id := null;
+  end if;
+  return new;
+end
+$$;
+comment on function private.location_queue_taken_id() is
+  'Trigger (security definer, executable by no API role): an insert naming an existing entry''s id links no cart (cart_id = id), so it makes none on its way to the unique violation.';
+
 -- BEFORE INSERT OR UPDATE OR DELETE, as the caller: normalises entries, links an open entry
 -- to its customer's active cart (I4), holds API writers to the queue lifecycle, and turns a
 -- DELETE by an API writer into `removed` (entries are history: they are never deleted).
@@ -517,6 +542,11 @@ begin
     end if;
   end if;
 
+  -- An insert that will conflict on its id (private.location_queue_taken_id): no cart.
+  if tg_op = 'INSERT' and new.cart_id = new.id then
+    return new;
+  end if;
+
   -- I4: an open entry carries the active cart of its store, location and customer. Checked
   -- when an entry is created open, reopened, or its link changes; the cart is locked FOR
   -- SHARE, so a concurrent checkout either comes first (then a fresh cart is taken) or sees
@@ -566,6 +596,11 @@ $$;
 comment on function private.location_queue_guard() is
   'Trigger: normalises queue entries, links open entries to their customer''s active cart, holds API writers to the queue lifecycle; an API DELETE becomes removed.';
 
+drop trigger if exists location_queue_check_taken_id on public.location_queue;
+create trigger location_queue_check_taken_id before insert on public.location_queue
+  for each row execute function private.location_queue_taken_id();
+comment on trigger location_queue_check_taken_id on public.location_queue is 'An insert naming an existing entry makes no cart (private.location_queue_taken_id).';
+
 drop trigger if exists location_queue_guard on public.location_queue;
 create trigger location_queue_guard before insert or update or delete on public.location_queue
   for each row execute function private.location_queue_guard();
@@ -582,6 +617,7 @@ revoke all on function private.carts_guard() from public, anon;
 revoke all on function private.carts_apply() from public, anon, authenticated, service_role;
 revoke all on function private.cart_items_guard() from public, anon;
 revoke all on function private.location_queue_guard() from public, anon;
+revoke all on function private.location_queue_taken_id() from public, anon, authenticated, service_role;
 grant execute on function private.location_store(uuid, uuid) to authenticated, service_role;
 grant execute on function private.require_customer(uuid, uuid) to authenticated, service_role;
 grant execute on function private.cart_json(public.carts) to authenticated, service_role;

@@ -4,7 +4,7 @@
 -- RPC to use (use_<rpc>) or the rule (cart_not_active, invalid_transition).
 begin;
 \ir _helpers.psql
-select plan(51);
+select plan(53);
 
 select pg_temp.as_claim_a();
 
@@ -121,6 +121,29 @@ insert into refused (ord, label, stmt, answer) values
   (26, 'move a line to another cart', format('update public.cart_items set cart_id = (select id from public.carts where customer_id = %L and status = %L) where product_id = %L', :'cust_a', 'active', 'sku-2'), 'PT409 use_add_item'),
   (27, 'an unknown cart status', format('update public.carts set status = %L where customer_id = %L and status = %L', 'paid', :'cust_a', 'active'), 'P0001 invalid_argument');
 select is(pg_temp.error_of(stmt), answer, 'refused: ' || label) from refused order by ord;
+
+-- An insert naming an existing entry's id is never inserted (a unique violation, or its ON
+-- CONFLICT clause: PostgREST's ignore-duplicates upsert); it makes no cart either, whether the
+-- entry is the caller's store's or another's.
+select public.add_to_queue(:'loc_a2', :'cust_a') is not null;
+select public.complete_cart(id) is not null from public.carts
+where customer_id = :'cust_a' and location_id = :'loc_a2' and status = 'active';
+insert into public.location_queue (id, location_id, customer_id)
+select id, location_id, customer_id from public.location_queue
+where customer_id = :'cust_a' and location_id = :'loc_a2'
+on conflict (id) do nothing;
+select is((select count(*) from public.carts
+           where customer_id = :'cust_a' and location_id = :'loc_a2' and status = 'active'), 0::bigint,
+  'insert location_queue naming an existing entry, on conflict do nothing: no cart is made');
+select pg_temp.as_owner();
+select id as served_entry from public.location_queue
+where customer_id = :'cust_a' and location_id = :'loc_a2' \gset
+select pg_temp.as_claim_b();
+insert into public.location_queue (id, location_id, customer_id)
+values (:'served_entry', :'loc_b1', :'cust_2') on conflict (id) do nothing;
+select pg_temp.as_owner();
+select is((select count(*) from public.carts where customer_id = :'cust_2' and location_id = :'loc_b1'),
+  0::bigint, 'the same with another store''s entry id: no cart is made');
 
 select pg_temp.as_owner();
 select is((select sum(violations) from private.invariant_census()), 0::numeric,

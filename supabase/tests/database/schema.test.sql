@@ -109,8 +109,9 @@ select is(array(
     'public.location_queue'::regclass) and t.tgenabled = 'O'
   order by 1),
   array['cart_items cart_items_guard', 'cart_items cart_items_record_event', 'carts carts_guard',
-    'carts carts_record_event', 'carts carts_settle', 'location_queue location_queue_guard',
-    'location_queue location_queue_record_event'], 'the rule and history triggers are installed and enabled');
+    'carts carts_record_event', 'carts carts_settle', 'location_queue location_queue_check_taken_id',
+    'location_queue location_queue_guard', 'location_queue location_queue_record_event'],
+  'the rule and history triggers are installed and enabled');
 select is(array(
   select format('%s %s', t.tablename, c.relreplident) from pg_publication_tables t
   join pg_class c on c.relname = t.tablename and c.relnamespace = 'public'::regnamespace
