@@ -325,11 +325,14 @@ begin
     if p_cart_id is not null then
       select * into v_cart from public.carts c where c.id = p_cart_id;
     else
-      -- the device's walk-in cart; once attached, the one it was attached to this customer
+      -- the device's walk-in cart; once attached, the one it was attached to this customer,
+      -- while it (or the cart it was merged into) is still active
       select * into v_cart from public.carts c
       where c.location_id = p_location_id and c.device_id = v_device
         and (c.status = 'active' and c.customer_id is null
-          or c.customer_id = p_customer_id and c.status in ('active', 'merged'))
+          or c.customer_id = p_customer_id and c.status = 'active'
+          or c.customer_id = p_customer_id and c.status = 'merged' and exists (
+            select 1 from public.carts s where s.id = c.merged_into and s.status = 'active'))
       order by c.customer_id is null desc, c.updated_at desc
       limit 1;
     end if;
@@ -359,13 +362,13 @@ begin
         continue; -- the customer's cart was made meanwhile: attach again, merging into it
       end;
     end if;
-    -- attached: the cart itself when it stayed active, else the cart it was merged into
+    -- attached: the cart itself when it stayed active, else the cart it was merged into (a
+    -- repeat after that cart was closed is too late: the walk-in's lines are on it)
     if v_cart.status = 'active' then
       v_target := v_cart;
     else
       select * into v_target from public.carts c
-      where c.customer_id = p_customer_id and c.location_id = v_cart.location_id
-        and c.status = 'active';
+      where c.id = v_cart.merged_into and c.status = 'active';
       if v_target.id is null then
         raise exception 'the cart is %; it can no longer change', v_cart.status
           using errcode = 'PT409', hint = 'cart_not_active';

@@ -3,7 +3,7 @@
 -- the queue entry keeps its cart), and repeating the call answers the same.
 begin;
 \ir _helpers.psql
-select plan(15);
+select plan(18);
 
 select pg_temp.as_claim_a();
 -- a walk-in cart with two lines, for a customer without a cart here
@@ -38,6 +38,17 @@ select is((select cart_id::text from public.location_queue where customer_id = :
   (select r -> 'cart' ->> 'id' from t2), 'attach: the queue entry keeps the surviving cart');
 select is(public.attach_customer(:'cust_2', p_location_id => :'loc_a1', p_device_id => 'till-2') - 'x',
   (select r from t2), 'attach by device again: the same answer');
+
+-- once the cart it was merged into is closed, the walk-in cart is done: a repeat names no
+-- other cart of the customer as the one it was merged into
+select public.complete_cart((select (r -> 'cart' ->> 'id')::uuid from t2)) is not null;
+select public.get_or_create_cart(:'loc_a1', :'cust_2') is not null;
+select is(pg_temp.error_of(format('select public.attach_customer(%L, p_cart_id => %L)', :'cust_2', (select id from w2))),
+  'PT409 cart_not_active', 'attach again after the survivor was checked out: cart_not_active');
+select is(pg_temp.error_of(format('select public.attach_customer(%L, p_location_id => %L, p_device_id => %L)', :'cust_2', :'loc_a1', 'till-2')),
+  'PT404 cart_not_found', 'attach by device then: the device has no walk-in cart');
+select is((select count(*) from public.carts where device_id = 'till-2' and status = 'merged'), 1::bigint,
+  'and nothing changed');
 
 -- refused
 select is(pg_temp.error_of(format('select public.attach_customer(%L, p_cart_id => %L)', :'cust_2', (select id from w))),
