@@ -51,16 +51,19 @@ export function staffClaims(...storeIds: string[]): Record<string, unknown> {
   return { sub: crypto.randomUUID(), app_metadata: { store_ids: storeIds } };
 }
 
-/** Runs `fn` in one transaction as PostgREST runs a request: role and claims set locally. */
+/** Runs `fn` in one transaction as PostgREST runs a request: role, claims and the request's
+ * headers (lowercase names, as PostgREST passes them) set locally. */
 export function asRole(
   sql: Sql,
   role: "authenticated" | "anon" | "service_role",
   claims: Record<string, unknown>,
   fn: (tx: Tx) => Promise<Json>,
+  headers: Record<string, string> = {},
 ): Promise<Json> {
   return sql.begin(async (tx) => {
     await tx`select set_config('role', ${role}, true),
-      set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true)`;
+      set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true),
+      set_config('request.headers', ${JSON.stringify(headers)}, true)`;
     return await fn(tx);
   });
 }
