@@ -43,9 +43,16 @@ Deno.test("pg_cron runs the expiry job: a cart idle for 13 hours is abandoned, i
     await new Promise((r) => setTimeout(r, 2000));
     [{ status }] = await sql`select status from public.carts where id = ${cartId}`;
   }
-  const [run] = await sql`select status, return_message from cron.job_run_details
-    where jobid = (select jobid from cron.job where jobname = 'poscart_expire_carts')
-    order by runid desc limit 1`;
+  // pg_cron records the run's end in a transaction of its own, after the job's: wait for it
+  const lastRun = async () =>
+    (await sql`select status, return_message from cron.job_run_details
+      where jobid = (select jobid from cron.job where jobname = 'poscart_expire_carts')
+      order by runid desc limit 1`)[0];
+  let run = await lastRun();
+  for (let i = 0; i < 50 && run?.status === "running"; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    run = await lastRun();
+  }
   console.log(
     `pg_cron abandoned the cart after ${((Date.now() - started) / 1000).toFixed(0)} s ` +
       `(last run: ${run?.status} ${run?.return_message})`,
