@@ -29,6 +29,7 @@ import {
 } from "../stack/postgres.ts";
 import { freePort } from "../stack/wait.ts";
 import { type LatencySummary, summarize } from "./lib/stats.ts";
+import { invariantCensus } from "../tests/_support/census.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const FIXTURE = new URL("../tests/sql/fixtures/legacy_seed_schema.sql", import.meta.url).pathname;
@@ -383,8 +384,7 @@ async function main() {
     }
 
     // 4. The database afterwards.
-    const census = failed ? [] : await sql`select invariant, violations::int as violations
-      from private.invariant_census()`;
+    const census = failed ? [] : await invariantCensus(sql);
     const report = failed ? [] : await sql`select action, reason, count(*)::int as rows
       from private.repair_report group by 1, 2 order by 1, 2`;
     const [after] = await sql`select (select count(*)::int from public.carts) as carts,

@@ -14,13 +14,8 @@
 import postgres from "postgres";
 import { demoKey, signJwt } from "../stack/jwt.ts";
 import { runSlice, type SliceResult, type Target } from "./lib/load.ts";
-import {
-  createFixture,
-  duplicateCensus,
-  type Key,
-  type Workload,
-  WORKLOADS,
-} from "./lib/fixtures.ts";
+import { createFixture, type Key, type Workload, WORKLOADS } from "./lib/fixtures.ts";
+import { duplicatesByCustomer } from "../tests/_support/census.ts";
 import {
   dropFloor,
   type FloorResult,
@@ -373,7 +368,11 @@ async function main() {
     const wrappedPools: string[] = [];
     for (const fn of FUNCTIONS) {
       const uses = firstUse.get(fn.name)!;
-      const census = await duplicateCensus(sql, fn.seedSchema, [...uses.keys()]);
+      const census = await duplicatesByCustomer(
+        sql,
+        fn.seedSchema ? "seed_original" : "public",
+        [...uses.keys()],
+      );
       for (const workload of workloads) {
         if (sources.get(`${fn.name}/${workload}`)!.wrapped) {
           wrappedPools.push(`${fn.name}/${workload}`);

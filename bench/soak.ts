@@ -10,14 +10,12 @@
 // POSCART_STACK_INFO names the info file of a running one. Exits 1 when a duplicate, a
 // 5xx other than 503, or a call without an answer was seen.
 import { startStack } from "../stack/mod.ts";
+import { type InvariantReport, invariantReport } from "../tests/_support/census.ts";
+import { addLocation, newStore } from "../tests/_support/fixtures.ts";
 import {
-  addLocation,
   adminSql,
   call,
   type CallResult,
-  type InvariantReport,
-  invariantReport,
-  makeFixture,
   posClient,
   seededRandom,
   sleep,
@@ -59,7 +57,7 @@ if (!existing) {
 const sql = adminSql();
 let exitCode = 0;
 try {
-  const a = await makeFixture(sql, 4);
+  const a = await newStore(sql, { customers: 4 });
   const locations = [a.locationId, await addLocation(sql, a.storeId)];
   const customers = a.customerIds;
   const devices = ["till-1", "till-2"];

@@ -8,6 +8,7 @@
 //   deno run -A bench/stress.ts [--seconds 30] [--clients 64] [--customers 8] [--locations 2]
 // It uses POSCART_STACK_INFO's database when set, else starts a throwaway cluster.
 import postgres from "postgres";
+import { invariantCensus, totalViolations, violationsOf } from "../tests/_support/census.ts";
 import {
   applyBase,
   applyMigrations,
@@ -94,10 +95,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
 
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   try {
-    const census = new Map(
-      (await sql`select invariant, violations::int as n from private.invariant_census()`)
-        .map((r) => [r.invariant.split(" ")[0] as string, r.n as number]),
-    );
+    const census = await invariantCensus(sql);
     const [inv] = await sql`select (select count(*)::int from public.carts) as carts,
       (select count(*)::int from public.location_queue) as entries`;
     const outcomes: Record<string, number> = {
@@ -120,10 +118,10 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
       outcomes,
       carts: inv.carts,
       queueEntries: inv.entries,
-      duplicateActiveCarts: census.get("I1") ?? NaN,
-      duplicateOpenEntries: census.get("I3") ?? NaN,
-      openEntriesWithInactiveCart: census.get("I4") ?? NaN,
-      invariantViolations: [...census.values()].reduce((a, b) => a + b, 0),
+      duplicateActiveCarts: violationsOf(census, "I1"),
+      duplicateOpenEntries: violationsOf(census, "I3"),
+      openEntriesWithInactiveCart: violationsOf(census, "I4"),
+      invariantViolations: totalViolations(census),
     };
   } finally {
     await sql.end();

@@ -1,17 +1,19 @@
 // Benchmark fixtures: one store with a few locations, pools of customers per function and
-// workload, the carts that "get existing" reads, and the seed original's own copy of the
-// tables in schema `seed_original` (the review's schema: no unique index, queue without
-// cart_id), created here at start and never part of the migrations, so the baseline never
-// touches the product's tables. Also the duplicate census run after the load.
+// workload, the carts that "get existing" reads, and the previous function's own copy of the
+// tables in schema `seed_original` (no unique index, queue without cart_id: nothing stops two
+// devices asking at once from making two carts), created here at start and never part of the
+// migrations, so the baseline never touches the product's tables. Stores and customers are made
+// by tests/_support/fixtures.ts; duplicates are counted by tests/_support/census.ts.
 // Does I/O: database only.
 import type postgres from "postgres";
+import { newCustomers, newStore } from "../../tests/_support/fixtures.ts";
 
-/** The seed review's schema, in its own schema: nothing stops duplicates. */
+/** The previous version's tables, in a schema of their own: nothing stops duplicates. */
 export const SEED_ORIGINAL_SQL = `
 drop schema if exists seed_original cascade;
 create schema seed_original;
 comment on schema seed_original is
-  'benchmark only: the seed review''s original tables (no unique index), the baseline';
+  'benchmark only: the previous version''s tables (no unique index), the baseline';
 create table seed_original.carts (
   id uuid primary key default gen_random_uuid(),
   customer_id uuid,
@@ -58,12 +60,6 @@ export interface Fixture {
   pools: Record<string, FunctionPools>;
 }
 
-async function newCustomers(sql: postgres.Sql, n: number, tag: string): Promise<string[]> {
-  const rows = await sql`insert into public.customers (name)
-    select ${tag} from generate_series(1, ${n}) returning id`;
-  return rows.map((r) => r.id as string);
-}
-
 /** Creates the store, locations, customers and existing carts for each function. */
 export async function createFixture(
   sql: postgres.Sql,
@@ -71,20 +67,20 @@ export async function createFixture(
   options: { locations: number; existing: number; fresh: number },
 ): Promise<Fixture> {
   await sql.unsafe(SEED_ORIGINAL_SQL);
-  const [store] = await sql`insert into public.stores (name) values ('bench store') returning id`;
-  const storeId = store.id as string;
-  const locationRows = await sql`insert into public.locations (store_id, name)
-    select ${storeId}, 'bench location ' || i from generate_series(1, ${options.locations}) i
-    returning id`;
-  const locationIds = locationRows.map((r) => r.id as string);
+  const { storeId, locationIds } = await newStore(sql, {
+    locations: options.locations,
+    name: "bench",
+  });
   const keyed = (ids: string[]): Key[] =>
     ids.map((customerId, i) => ({ customerId, locationId: locationIds[i % locationIds.length] }));
 
   const pools: Record<string, FunctionPools> = {};
   for (const fn of fns) {
-    const existing = keyed(await newCustomers(sql, options.existing, `bench ${fn.name} existing`));
-    const creates = keyed(await newCustomers(sql, options.fresh, `bench ${fn.name} creates`));
-    const queue = keyed(await newCustomers(sql, options.fresh, `bench ${fn.name} queue`));
+    const existing = keyed(
+      await newCustomers(sql, options.existing, null, `bench ${fn.name} existing`),
+    );
+    const creates = keyed(await newCustomers(sql, options.fresh, null, `bench ${fn.name} creates`));
+    const queue = keyed(await newCustomers(sql, options.fresh, null, `bench ${fn.name} queue`));
     const customers = existing.map((k) => k.customerId);
     const locations = existing.map((k) => k.locationId);
     if (fn.seedSchema) {
@@ -99,42 +95,4 @@ export async function createFixture(
     pools[fn.name] = { existing, creates, queue };
   }
   return { storeId, locationIds, pools };
-}
-
-export interface Census {
-  /** extra active carts beyond one per customer+location */
-  duplicateCarts: number;
-  /** extra open queue entries beyond one per customer+location */
-  duplicateEntries: number;
-}
-
-/** Counts duplicates among `customers` in the function's tables, per customer id. */
-export async function duplicateCensus(
-  sql: postgres.Sql,
-  seedSchema: boolean,
-  customers: string[],
-): Promise<Map<string, Census>> {
-  const schema = seedSchema ? "seed_original" : "public";
-  const open = seedSchema ? "status = 'waiting'" : "status in ('waiting', 'called')";
-  const carts = await sql.unsafe(
-    `select customer_id::text as c, count(*) - 1 as extra from ${schema}.carts
-     where status = 'active' and customer_id = any($1::uuid[])
-     group by customer_id, location_id having count(*) > 1`,
-    [customers],
-  );
-  const entries = await sql.unsafe(
-    `select customer_id::text as c, count(*) - 1 as extra from ${schema}.location_queue
-     where ${open} and customer_id = any($1::uuid[])
-     group by customer_id, location_id having count(*) > 1`,
-    [customers],
-  );
-  const out = new Map<string, Census>();
-  const at = (c: string) => {
-    let v = out.get(c);
-    if (!v) out.set(c, v = { duplicateCarts: 0, duplicateEntries: 0 });
-    return v;
-  };
-  for (const r of carts) at(r.c).duplicateCarts += Number(r.extra);
-  for (const r of entries) at(r.c).duplicateEntries += Number(r.extra);
-  return out;
 }

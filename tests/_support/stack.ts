@@ -22,9 +22,19 @@ export function stackInfo(): StackInfo {
   return cached;
 }
 
-/** A superuser connection to the stack's database (for fixtures and invariant checks). */
+/** A new superuser connection pool to the stack's database; the caller ends it. */
 export function adminSql(options: postgres.Options<Record<string, never>> = {}) {
   return postgres(stackInfo().dbUrl, { max: 4, onnotice: () => {}, ...options });
+}
+export type Sql = ReturnType<typeof adminSql>;
+
+let shared: Sql | undefined;
+
+/** The one superuser pool of this test process (for fixtures and invariant checks), made on
+ * first use and never ended: the test runner exits with it open, and a pool cut off by a
+ * database restart reconnects on its next query. */
+export function sharedSql(): Sql {
+  return shared ??= adminSql();
 }
 
 /** A fault for the fault proxy (docs/architecture.md, "Fault injection"). */
@@ -54,4 +64,30 @@ export async function faultState(): Promise<FaultSnapshot> {
   const res = await fetch(faultUrl());
   if (!res.ok) throw new Error(`fault proxy answered ${res.status}`);
   return await res.json();
+}
+
+/**
+ * `pg_ctl restart -m fast` of the stack's cluster, as the OS user that owns it; returns how long
+ * it took (ms). The shared pool's connections die with the server: it is ended, and the next
+ * `sharedSql()` opens a new one.
+ */
+export async function restartPostgres(): Promise<number> {
+  const { pgBin, pgData } = stackInfo();
+  const prefix = Deno.uid() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+  const logFile = `${pgData.replace(/\/data\/?$/, "")}/postgres.log`;
+  const cmd = [...prefix, `${pgBin}/pg_ctl`, "-D", pgData, "-l", logFile, "-w", "-t", "60"];
+  const started = performance.now();
+  const out = await new Deno.Command(cmd[0], {
+    args: [...cmd.slice(1), "-m", "fast", "restart"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`pg_ctl restart failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const ms = performance.now() - started;
+  const old = shared;
+  shared = undefined;
+  await old?.end({ timeout: 1 }).catch(() => {});
+  return ms;
 }

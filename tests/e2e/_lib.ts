@@ -1,16 +1,19 @@
 // End-to-end test helpers: reach the running local stack as a POS app does.
-// - user JWTs signed with the stack's secret (stack/jwt.ts),
+// - user JWTs signed with the stack's secret (tests/_support/jwt.ts),
 // - supabase-js clients and a `call()` that turns any answer into {status, body, headers},
 // - raw `fetch` through the gateway for requests supabase-js cannot make,
-// - per-test fixtures (store, location, customers with fresh uuids) written with adminSql(),
-// - the database invariants every scenario must leave intact.
+// - reads of what the database holds for a location.
+// The test frame (`e2eTest`: the shared pool, a fresh store, the invariant census afterwards)
+// is tests/_support/e2e_test.ts, re-exported here with the census and fixtures.
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import nodeAssert from "node:assert/strict";
-import { signJwt } from "../../stack/jwt.ts";
-import { adminSql, stackInfo } from "../_support/stack.ts";
+import { userToken } from "../_support/jwt.ts";
+import { adminSql, type Sql, stackInfo } from "../_support/stack.ts";
 
-export { adminSql, stackInfo };
-export type Sql = ReturnType<typeof adminSql>;
+export { adminSql, type Sql, stackInfo };
+export { e2eTest } from "../_support/e2e_test.ts";
+export { assertInvariants } from "../_support/census.ts";
+export { addLocation, newStore } from "../_support/fixtures.ts";
 
 // ---------------------------------------------------------------------------------------------
 // JWTs
@@ -23,24 +26,22 @@ export interface UserJwtOptions {
 }
 
 /** A signed-in staff member's access token, as Supabase Auth would issue it. */
-export function userJwt(options: UserJwtOptions = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+export async function userJwt(options: UserJwtOptions = {}): Promise<string> {
   const expiresIn = options.expiresIn ?? 3600;
-  const appMetadata: Record<string, unknown> = { provider: "email", providers: ["email"] };
-  if (options.storeIds) appMetadata.store_ids = options.storeIds;
-  return signJwt(
-    {
-      aud: "authenticated",
-      role: "authenticated",
-      sub: options.sub ?? crypto.randomUUID(),
-      email: "staff@example.com",
-      iat: now - 10 + Math.min(0, expiresIn) * 2,
-      exp: now + expiresIn,
-      app_metadata: appMetadata,
-      user_metadata: {},
+  const { token } = await userToken({
+    sub: options.sub,
+    expiresIn,
+    appMetadata: {
+      providers: ["email"],
+      ...(options.storeIds ? { store_ids: options.storeIds } : {}),
     },
-    options.secret ?? stackInfo().jwtSecret,
-  );
+    extra: {
+      email: "staff@example.com",
+      iat: Math.floor(Date.now() / 1000) - 10 + Math.min(0, expiresIn) * 2,
+    },
+    secret: options.secret ?? stackInfo().jwtSecret,
+  });
+  return token;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,64 +168,7 @@ export function jsonHeaders(accessToken: string): Record<string, string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures
-
-/** Fills the NOT NULL columns without default of `table` that `values` does not cover. */
-async function insertRow(sql: Sql, table: string, values: Record<string, unknown>) {
-  const required = await sql<{ column_name: string; data_type: string }[]>`
-    select column_name, data_type from information_schema.columns
-    where table_schema = 'public' and table_name = ${table}
-      and is_nullable = 'NO' and column_default is null
-      and is_generated = 'NEVER' and is_identity = 'NO'`;
-  const row: Record<string, unknown> = { ...values };
-  for (const { column_name, data_type } of required) {
-    if (column_name in row) continue;
-    if (data_type === "uuid") row[column_name] = crypto.randomUUID();
-    else if (data_type === "text" || data_type.startsWith("character")) {
-      row[column_name] = `e2e ${table} ${String(values.id).slice(0, 8)}`;
-    } else if (data_type === "integer" || data_type === "bigint" || data_type === "numeric") {
-      row[column_name] = 0;
-    } else if (data_type === "boolean") row[column_name] = true;
-    else if (data_type.startsWith("timestamp")) row[column_name] = new Date();
-    else if (data_type === "jsonb" || data_type === "json") row[column_name] = {};
-  }
-  await sql`insert into ${sql("public." + table)} ${sql(row)}`;
-}
-
-export interface Fixture {
-  storeId: string;
-  locationId: string;
-  customerIds: string[];
-}
-
-/** A fresh store with one location and `customers` customers, all with new uuids. */
-export async function makeFixture(sql: Sql, customers = 3): Promise<Fixture> {
-  const storeId = crypto.randomUUID();
-  const locationId = crypto.randomUUID();
-  await insertRow(sql, "stores", { id: storeId });
-  await insertRow(sql, "locations", { id: locationId, store_id: storeId });
-  const customerIds: string[] = [];
-  const customerCols = await sql<{ column_name: string }[]>`
-    select column_name from information_schema.columns
-    where table_schema = 'public' and table_name = 'customers' and column_name = 'store_id'`;
-  for (let i = 0; i < customers; i++) {
-    const id = crypto.randomUUID();
-    await insertRow(
-      sql,
-      "customers",
-      customerCols.length ? { id, store_id: storeId } : { id },
-    );
-    customerIds.push(id);
-  }
-  return { storeId, locationId, customerIds };
-}
-
-/** Adds one more location to an existing store. */
-export async function addLocation(sql: Sql, storeId: string): Promise<string> {
-  const id = crypto.randomUUID();
-  await insertRow(sql, "locations", { id, store_id: storeId });
-  return id;
-}
+// What the database holds
 
 /** Everything stored for a location: carts and queue entries, with their versions. */
 export async function locationRows(sql: Sql, locationId: string): Promise<string> {
@@ -241,45 +185,6 @@ export async function activeCarts(sql: Sql, locationId: string, customerId: stri
   return await sql<{ id: string }[]>`
     select id from public.carts
     where location_id = ${locationId} and customer_id = ${customerId} and status = 'active'`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Invariants
-
-export interface InvariantReport {
-  duplicateCustomerCarts: number;
-  duplicateDeviceCarts: number;
-  duplicateOpenEntries: number;
-  openEntriesWithoutActiveCart: number;
-  storeMismatches: number;
-  linesOnMergedCarts: number;
-  brokenMergeLinks: number;
-}
-
-/** Counts violations of the product's invariants over the whole database
- * (`private.invariant_census()`, I1-I7). */
-export async function invariantReport(sql: Sql): Promise<InvariantReport> {
-  const rows = await sql<{ invariant: string; n: number }[]>`
-    select invariant, violations::int as n from private.invariant_census()`;
-  const of = (id: string) =>
-    rows.filter((r) => r.invariant.startsWith(`${id} `)).reduce((sum, r) => sum + r.n, 0);
-  return {
-    duplicateCustomerCarts: of("I1"),
-    duplicateDeviceCarts: of("I2"),
-    duplicateOpenEntries: of("I3"),
-    openEntriesWithoutActiveCart: of("I4"),
-    storeMismatches: of("I5"),
-    linesOnMergedCarts: of("I6"),
-    brokenMergeLinks: of("I7"),
-  };
-}
-
-/** Fails the test when any invariant is violated anywhere in the database. */
-export async function assertInvariants(sql: Sql, label: string): Promise<void> {
-  const report = await invariantReport(sql);
-  console.log(`[${label}] invariants:`, JSON.stringify(report));
-  const bad = Object.entries(report).filter(([, n]) => n !== 0);
-  if (bad.length) throw new Error(`[${label}] invariants violated: ${JSON.stringify(report)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,8 +241,3 @@ export function seededRandom(seed: number): () => number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Deno.test with the sanitizers off: supabase-js and postgres.js keep pooled sockets. */
-export function e2eTest(name: string, fn: () => Promise<void>) {
-  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-}

@@ -3,14 +3,11 @@
 // parameters, and the camelCase aliases existing apps send.
 import {
   activeCarts,
-  adminSql,
   assert,
   assertEquals,
-  assertInvariants,
   assertMatch,
   call,
   e2eTest,
-  makeFixture,
   posClient,
   stackInfo,
   userJwt,
@@ -60,10 +57,10 @@ function assertEntryShape(entry: any) {
   assertMatch(entry.created_at, RFC3339);
 }
 
-e2eTest("get creates one cart, returns it again, and matches the database", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 1);
+e2eTest(
+  "get creates one cart, returns it again, and matches the database",
+  { customers: 1 },
+  async ({ sql, fx }) => {
     const [customer] = fx.customerIds;
     const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const body = { action: "get", customer_id: customer, location_id: fx.locationId };
@@ -93,16 +90,13 @@ e2eTest("get creates one cart, returns it again, and matches the database", asyn
         second.ms.toFixed(1)
       } ms`,
     );
-    await assertInvariants(sql, "get");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);
 
-e2eTest("two simultaneous gets for one customer+location return the same cart", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 1);
+e2eTest(
+  "two simultaneous gets for one customer+location return the same cart",
+  { customers: 1 },
+  async ({ sql, fx }) => {
     const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
     const ipad = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const mac = posClient(await userJwt({ storeIds: [fx.storeId] }));
@@ -112,41 +106,31 @@ e2eTest("two simultaneous gets for one customer+location return the same cart", 
     assertEquals([a.body.created, b.body.created].filter(Boolean).length, 1, "exactly one created");
     const carts = await activeCarts(sql, fx.locationId, fx.customerIds[0]);
     assertEquals(carts.map((c) => c.id), [a.body.cart.id]);
-    await assertInvariants(sql, "two simultaneous gets");
-  } finally {
-    await sql.end();
-  }
+  },
+);
+
+e2eTest("anonymous get is keyed by location+device", async ({ sql, fx }) => {
+  const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
+  const a = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
+  const b = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
+  const c = await call(app, { action: "get", location_id: fx.locationId, device_id: "mac-1" });
+  assertEquals([a.status, b.status, c.status], [200, 200, 200]);
+  assertEquals(a.body.cart.id, b.body.cart.id);
+  assert(a.body.cart.id !== c.body.cart.id, "another device has its own cart");
+  assertEquals(a.body.cart.customer_id, null);
+  assertEquals(a.body.cart.device_id, "ipad-1");
+  const rows = await sql`
+    select device_id from public.carts
+    where location_id = ${fx.locationId} and status = 'active' order by device_id`;
+  assertEquals(rows.map((r) => r.device_id), ["ipad-1", "mac-1"]);
+  const missing = await call(app, { action: "get", location_id: fx.locationId });
+  assertEquals(missing.status, 400, JSON.stringify(missing.body));
 });
 
-e2eTest("anonymous get is keyed by location+device", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 0);
-    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
-    const a = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
-    const b = await call(app, { action: "get", location_id: fx.locationId, device_id: "ipad-1" });
-    const c = await call(app, { action: "get", location_id: fx.locationId, device_id: "mac-1" });
-    assertEquals([a.status, b.status, c.status], [200, 200, 200]);
-    assertEquals(a.body.cart.id, b.body.cart.id);
-    assert(a.body.cart.id !== c.body.cart.id, "another device has its own cart");
-    assertEquals(a.body.cart.customer_id, null);
-    assertEquals(a.body.cart.device_id, "ipad-1");
-    const rows = await sql`
-      select device_id from public.carts
-      where location_id = ${fx.locationId} and status = 'active' order by device_id`;
-    assertEquals(rows.map((r) => r.device_id), ["ipad-1", "mac-1"]);
-    const missing = await call(app, { action: "get", location_id: fx.locationId });
-    assertEquals(missing.status, 400, JSON.stringify(missing.body));
-    await assertInvariants(sql, "anonymous get");
-  } finally {
-    await sql.end();
-  }
-});
-
-e2eTest("the queue lifecycle: add, list, call, serve, no_show, remove, complete", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 3);
+e2eTest(
+  "the queue lifecycle: add, list, call, serve, no_show, remove, complete",
+  { customers: 3 },
+  async ({ sql, fx }) => {
     const [alice, bob, carol] = fx.customerIds;
     const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const loc = { location_id: fx.locationId, store_id: fx.storeId };
@@ -207,7 +191,7 @@ e2eTest("the queue lifecycle: add, list, call, serve, no_show, remove, complete"
     assertEquals(served.status, 200, JSON.stringify(served.body));
     assertEquals(served.body.queue_entry.status, "served");
     const [servedRow] = await sql`
-      select status, served_at from public.location_queue where id = ${entry.id}`;
+    select status, served_at from public.location_queue where id = ${entry.id}`;
     assertEquals(servedRow.status, "served");
     assert(servedRow.served_at instanceof Date);
 
@@ -227,8 +211,8 @@ e2eTest("the queue lifecycle: add, list, call, serve, no_show, remove, complete"
     assertEquals(removed.status, 200, JSON.stringify(removed.body));
     assertEquals(removed.body.queue_entry.status, "removed");
     const [carolRow] = await sql`
-      select q.status, q.removed_at, c.status as cart_status from public.location_queue q
-      join public.carts c on c.id = q.cart_id where q.id = ${carolAdd.body.queue_entry.id}`;
+    select q.status, q.removed_at, c.status as cart_status from public.location_queue q
+    join public.carts c on c.id = q.cart_id where q.id = ${carolAdd.body.queue_entry.id}`;
     assertEquals([carolRow.status, carolRow.cart_status], ["removed", "active"]);
 
     const empty = await call(app, { action: "list_queue", ...loc });
@@ -258,16 +242,13 @@ e2eTest("the queue lifecycle: add, list, call, serve, no_show, remove, complete"
     const unknownCart = await call(app, { action: "complete_cart", cart_id: crypto.randomUUID() });
     assertEquals(unknownCart.status, 404, JSON.stringify(unknownCart.body));
     console.log("queue lifecycle: every action answered as the database shows");
-    await assertInvariants(sql, "queue lifecycle");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);
 
-e2eTest("GET with query parameters serves get; camelCase aliases are accepted", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 2);
+e2eTest(
+  "GET with query parameters serves get; camelCase aliases are accepted",
+  { customers: 2 },
+  async ({ fx }) => {
     const [c1, c2] = fx.customerIds;
     const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
 
@@ -319,11 +300,8 @@ e2eTest("GET with query parameters serves get; camelCase aliases are accepted", 
     });
     assertEquals(anon.status, 200, JSON.stringify(anon.body));
     assertEquals(anon.body.cart.device_id, "kiosk-7");
-    await assertInvariants(sql, "GET and aliases");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);
 
 e2eTest("CORS preflight is answered", async () => {
   const res = await fetch(`${stackInfo().apiUrl}/functions/v1/cart`, {

@@ -1,15 +1,12 @@
-// Scenario 4, read-mostly quiet: 1,000 repeated gets of an existing cart through the function
+// Read-mostly quiet: 1,000 repeated gets of an existing cart through the function
 // produce zero change records in logical decoding (what Realtime would broadcast to every
 // device) and leave n_tup_ins / n_tup_upd of `carts` unchanged. A write at the end (checkout)
 // shows that both measurements do see changes when there are some.
 import {
-  adminSql,
   assert,
   assertEquals,
-  assertInvariants,
   call,
   e2eTest,
-  makeFixture,
   pool,
   posClient,
   sleep,
@@ -47,7 +44,7 @@ async function settledStats(sql: Sql, moment: string) {
       from pg_stat_activity where usename = 'authenticator'`;
     if (wait <= 0) break;
     console.log(
-      `scenario 4: ${moment}: waiting ${wait.toFixed(1)} s for the API's connections to send ` +
+      `quiet gets: ${moment}: waiting ${wait.toFixed(1)} s for the API's connections to send ` +
         `their table statistics (PostgreSQL does so within ${IDLE_FLUSH_S} s of going idle)`,
     );
     await sleep(wait * 1000);
@@ -76,65 +73,67 @@ async function changes(sql: Sql, slot: string) {
   return rows.map((r) => r.data).filter((d) => d.startsWith("table public."));
 }
 
-e2eTest("scenario 4: 1,000 repeated gets write nothing and broadcast nothing", async () => {
-  const sql = adminSql();
-  const slot = `e2e_quiet_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  let slotCreated = false;
-  try {
-    const fx = await makeFixture(sql, 1);
-    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
-    const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
-    const created = await call(app, body);
-    assertEquals(created.status, 200, JSON.stringify(created.body));
-    assertEquals(created.body.created, true);
-    const cartId = created.body.cart.id;
+e2eTest(
+  "1,000 repeated gets write nothing and broadcast nothing",
+  { customers: 1 },
+  async ({ sql, fx }) => {
+    const slot = `e2e_quiet_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    let slotCreated = false;
+    try {
+      const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
+      const body = { action: "get", customer_id: fx.customerIds[0], location_id: fx.locationId };
+      const created = await call(app, body);
+      assertEquals(created.status, 200, JSON.stringify(created.body));
+      assertEquals(created.body.created, true);
+      const cartId = created.body.cart.id;
 
-    await sql`select pg_create_logical_replication_slot(${slot}, 'test_decoding')`;
-    slotCreated = true;
-    const statsBefore = await settledStats(sql, "before the gets");
-    const [{ xmin: xminBefore }] =
-      await sql`select xmin::text from public.carts where id = ${cartId}`;
+      await sql`select pg_create_logical_replication_slot(${slot}, 'test_decoding')`;
+      slotCreated = true;
+      const statsBefore = await settledStats(sql, "before the gets");
+      const [{ xmin: xminBefore }] =
+        await sql`select xmin::text from public.carts where id = ${cartId}`;
 
-    const started = performance.now();
-    const results = await pool(Array.from({ length: GETS }), 8, () => call(app, body));
-    const seconds = (performance.now() - started) / 1000;
-    const sameCart = results.filter((r) => r.body?.cart?.id === cartId).length;
+      const started = performance.now();
+      const results = await pool(Array.from({ length: GETS }), 8, () => call(app, body));
+      const seconds = (performance.now() - started) / 1000;
+      const sameCart = results.filter((r) => r.body?.cart?.id === cartId).length;
 
-    const records = await changes(sql, slot);
-    const statsAfter = await settledStats(sql, "after the gets");
-    const [{ xmin: xminAfter }] =
-      await sql`select xmin::text from public.carts where id = ${cartId}`;
-    console.log(
-      `scenario 4: ${GETS} gets in ${seconds.toFixed(1)} s, statuses ${
-        JSON.stringify(statusCounts(results))
-      }, same cart ${sameCart}, change records ${records.length}, carts n_tup_ins ` +
-        `${statsBefore.ins}->${statsAfter.ins}, n_tup_upd ${statsBefore.upd}->${statsAfter.upd}`,
-    );
-    if (records.length) console.log(records.slice(0, 10).join("\n"));
-    assertEquals(statusCounts(results), { "200": GETS });
-    assertEquals(sameCart, GETS);
-    assertEquals(records, [], "no change record for repeated gets");
-    assertEquals([statsAfter.ins, statsAfter.upd], [statsBefore.ins, statsBefore.upd]);
-    assertEquals(xminAfter, xminBefore, "the cart row has the same version");
+      const records = await changes(sql, slot);
+      const statsAfter = await settledStats(sql, "after the gets");
+      const [{ xmin: xminAfter }] =
+        await sql`select xmin::text from public.carts where id = ${cartId}`;
+      console.log(
+        `quiet gets: ${GETS} gets in ${seconds.toFixed(1)} s, statuses ${
+          JSON.stringify(statusCounts(results))
+        }, same cart ${sameCart}, change records ${records.length}, carts n_tup_ins ` +
+          `${statsBefore.ins}->${statsAfter.ins}, n_tup_upd ${statsBefore.upd}->${statsAfter.upd}`,
+      );
+      if (records.length) console.log(records.slice(0, 10).join("\n"));
+      assertEquals(statusCounts(results), { "200": GETS });
+      assertEquals(sameCart, GETS);
+      assertEquals(records, [], "no change record for repeated gets");
+      assertEquals([statsAfter.ins, statsAfter.upd], [statsBefore.ins, statsBefore.upd]);
+      assertEquals(xminAfter, xminBefore, "the cart row has the same version");
 
-    // Control: a real write is seen by both measurements.
-    const done = await call(app, { action: "complete_cart", cart_id: cartId });
-    assertEquals(done.status, 200, JSON.stringify(done.body));
-    const controlRecords = await changes(sql, slot);
-    const statsControl = await settledStats(sql, "after the checkout");
-    console.log(
-      `scenario 4 control: complete_cart gave ${
-        controlRecords.filter((r) => r.startsWith("table public.carts")).length
-      } change record(s) on carts, n_tup_upd ${statsAfter.upd}->${statsControl.upd}`,
-    );
-    assert(
-      controlRecords.some((r) => r.startsWith("table public.carts: UPDATE") && r.includes(cartId)),
-      "logical decoding shows the checkout",
-    );
-    assert(statsControl.upd > statsAfter.upd, "the statistics show the checkout");
-    await assertInvariants(sql, "scenario 4");
-  } finally {
-    if (slotCreated) await sql`select pg_drop_replication_slot(${slot})`;
-    await sql.end();
-  }
-});
+      // Control: a real write is seen by both measurements.
+      const done = await call(app, { action: "complete_cart", cart_id: cartId });
+      assertEquals(done.status, 200, JSON.stringify(done.body));
+      const controlRecords = await changes(sql, slot);
+      const statsControl = await settledStats(sql, "after the checkout");
+      console.log(
+        `quiet gets control: complete_cart gave ${
+          controlRecords.filter((r) => r.startsWith("table public.carts")).length
+        } change record(s) on carts, n_tup_upd ${statsAfter.upd}->${statsControl.upd}`,
+      );
+      assert(
+        controlRecords.some((r) =>
+          r.startsWith("table public.carts: UPDATE") && r.includes(cartId)
+        ),
+        "logical decoding shows the checkout",
+      );
+      assert(statsControl.upd > statsAfter.upd, "the statistics show the checkout");
+    } finally {
+      if (slotCreated) await sql`select pg_drop_replication_slot(${slot})`;
+    }
+  },
+);

@@ -1,18 +1,15 @@
-// Scenario 3, client retries as the seed's apps did: every call retried up to 3 times, first
+// Client retries as the POS apps of the previous version make them: every call retried up to 3 times, first
 // attempts abandoned after a short client-side timeout (whether or not the server finished),
 // calls repeated in parallel from several devices, and calls abandoned exactly when the
 // database shows their commit (the response is lost to the app). No duplicates; every answer
 // for a customer names the same cart and entry.
 import {
-  adminSql,
   assert,
   assertEquals,
-  assertInvariants,
   call,
   type CallOptions,
   type CallResult,
   e2eTest,
-  makeFixture,
   pool,
   posClient,
   seededRandom,
@@ -27,7 +24,7 @@ interface Retried {
   attempts: CallResult[];
 }
 
-/** The seed apps' habit: try, and on no answer or a 5xx try again, up to 3 more times. */
+/** The previous apps' habit: try, and on no answer or a 5xx try again, up to 3 more times. */
 async function withRetries(
   client: SupabaseClient,
   body: Record<string, unknown>,
@@ -43,10 +40,10 @@ async function withRetries(
   return { final: attempts[attempts.length - 1], attempts };
 }
 
-e2eTest("scenario 3: retried and repeated calls create no duplicates", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 24);
+e2eTest(
+  "calls retried after client-side timeouts and repeated from several devices create no duplicates",
+  { customers: 24 },
+  async ({ sql, fx }) => {
     const random = seededRandom(3);
     const devices = await Promise.all(
       [1, 2, 3].map(async () => posClient(await userJwt({ storeIds: [fx.storeId] }))),
@@ -76,77 +73,69 @@ e2eTest("scenario 3: retried and repeated calls create no duplicates", async () 
       assertEquals(cartIds.size, 1, `one cart for ${customer}: ${[...cartIds]}`);
       assertEquals(entryIds.size, 1, `one entry for ${customer}: ${[...entryIds]}`);
       const [db] = await sql`
-        select (select count(*) from public.carts where customer_id = ${customer}
-                  and location_id = ${fx.locationId})::int as carts,
-               (select count(*) from public.location_queue where customer_id = ${customer}
-                  and location_id = ${fx.locationId})::int as entries,
-               (select cart_id from public.location_queue where customer_id = ${customer}
-                  and location_id = ${fx.locationId} limit 1) as cart_id`;
+      select (select count(*) from public.carts where customer_id = ${customer}
+                and location_id = ${fx.locationId})::int as carts,
+             (select count(*) from public.location_queue where customer_id = ${customer}
+                and location_id = ${fx.locationId})::int as entries,
+             (select cart_id from public.location_queue where customer_id = ${customer}
+                and location_id = ${fx.locationId} limit 1) as cart_id`;
       assertEquals([db.carts, db.entries, db.cart_id], [1, 1, [...cartIds][0]]);
     });
 
     const attempts = all.flatMap((r) => r.attempts);
     const aborted = attempts.filter((a) => a.status === 0).length;
     console.log(
-      `scenario 3: ${all.length} logical calls, ${attempts.length} attempts, ${aborted} aborted ` +
+      `retries: ${all.length} logical calls, ${attempts.length} attempts, ${aborted} aborted ` +
         `by the client timeout, final statuses ${
           JSON.stringify(statusCounts(all.map((r) => r.final)))
         }`,
     );
     assertEquals(statusCounts(all.map((r) => r.final)), { "200": all.length });
-    await assertInvariants(sql, "scenario 3");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);
 
-e2eTest("scenario 3: a call abandoned after its commit is retried to the same answer", async () => {
-  const sql = adminSql();
-  try {
-    const fx = await makeFixture(sql, 10);
-    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
-    let lostAfterCommit = 0;
-    for (const customer of fx.customerIds) {
-      const body = { action: "add_to_queue", customer_id: customer, location_id: fx.locationId };
-      const controller = new AbortController();
-      const pending = call(app, body, { signal: controller.signal });
-      let settled = false;
-      pending.then(() => (settled = true));
-      // Abandon the call as soon as the database shows the entry (the app's timeout firing
-      // while the answer is on its way).
-      while (!settled) {
-        const rows = await sql`
-          select 1 from public.location_queue
-          where customer_id = ${customer} and location_id = ${fx.locationId}`;
-        if (rows.length) {
-          controller.abort();
-          break;
-        }
-        await sleep(1);
-      }
-      const first = await pending;
-      if (first.status === 0) lostAfterCommit++;
-      const retry = await call(app, body);
-      assertEquals(retry.status, 200, JSON.stringify(retry.body));
-      if (first.status === 0) {
-        assertEquals(retry.body.created, false, "the retry finds the committed entry");
-      } else {
-        assertEquals(retry.body.queue_entry.id, first.body.queue_entry.id);
-      }
+e2eTest("a call abandoned after its commit is retried to the same answer", {
+  customers: 10,
+}, async ({ sql, fx }) => {
+  const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
+  let lostAfterCommit = 0;
+  for (const customer of fx.customerIds) {
+    const body = { action: "add_to_queue", customer_id: customer, location_id: fx.locationId };
+    const controller = new AbortController();
+    const pending = call(app, body, { signal: controller.signal });
+    let settled = false;
+    pending.then(() => (settled = true));
+    // Abandon the call as soon as the database shows the entry (the app's timeout firing
+    // while the answer is on its way).
+    while (!settled) {
       const rows = await sql`
-        select id, cart_id from public.location_queue
+        select 1 from public.location_queue
         where customer_id = ${customer} and location_id = ${fx.locationId}`;
-      assertEquals(rows.length, 1);
-      assertEquals(retry.body.queue_entry.id, rows[0].id);
-      assertEquals(retry.body.cart.id, rows[0].cart_id);
+      if (rows.length) {
+        controller.abort();
+        break;
+      }
+      await sleep(1);
     }
-    console.log(
-      `scenario 3: ${lostAfterCommit} of ${fx.customerIds.length} add_to_queue answers lost ` +
-        `after commit; every retry returned the committed entry`,
-    );
-    assert(lostAfterCommit > 0, "at least one answer was lost after its commit");
-    await assertInvariants(sql, "scenario 3 lost answers");
-  } finally {
-    await sql.end();
+    const first = await pending;
+    if (first.status === 0) lostAfterCommit++;
+    const retry = await call(app, body);
+    assertEquals(retry.status, 200, JSON.stringify(retry.body));
+    if (first.status === 0) {
+      assertEquals(retry.body.created, false, "the retry finds the committed entry");
+    } else {
+      assertEquals(retry.body.queue_entry.id, first.body.queue_entry.id);
+    }
+    const rows = await sql`
+      select id, cart_id from public.location_queue
+      where customer_id = ${customer} and location_id = ${fx.locationId}`;
+    assertEquals(rows.length, 1);
+    assertEquals(retry.body.queue_entry.id, rows[0].id);
+    assertEquals(retry.body.cart.id, rows[0].cart_id);
   }
+  console.log(
+    `retries: ${lostAfterCommit} of ${fx.customerIds.length} add_to_queue answers lost ` +
+      `after commit; every retry returned the committed entry`,
+  );
+  assert(lostAfterCommit > 0, "at least one answer was lost after its commit");
 });

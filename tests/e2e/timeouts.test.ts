@@ -8,13 +8,10 @@
 // without another attempt. PostgREST's own answer (500 with the SQLSTATE) is checked too, so
 // the test shows which of the two the database produced.
 import {
-  adminSql,
   assert,
   assertEquals,
-  assertInvariants,
   call,
   e2eTest,
-  makeFixture,
   posClient,
   sleep,
   type Sql,
@@ -39,10 +36,10 @@ async function lockCart(sql: Sql, cartId: string) {
 /** The stand-in reads role settings (as PostgREST does at a schema reload) at most every 5 s. */
 const ROLE_SETTINGS_REFRESH_MS = 5500;
 
-e2eTest("a row lock held past the lock timeout: 55P03, retried by the function", async () => {
-  const sql = adminSql({ max: 4 });
-  try {
-    const fx = await makeFixture(sql, 2);
+e2eTest(
+  "a row lock held past the lock timeout: 55P03, retried by the function",
+  { customers: 2 },
+  async ({ sql, fx }) => {
     const [customer, other] = fx.customerIds;
     const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const got = await call(app, {
@@ -93,18 +90,15 @@ e2eTest("a row lock held past the lock timeout: 55P03, retried by the function",
     assertEquals(again.status, 200, JSON.stringify(again.body));
     assertEquals(again.body.cart.status, "completed");
     const [done] = await sql`select count(*)::int as n from public.carts
-      where customer_id = ${other} and location_id = ${fx.locationId}`;
+    where customer_id = ${other} and location_id = ${fx.locationId}`;
     assertEquals(done.n, 1, "one cart for the customer: the retry completed the same cart");
-    await assertInvariants(sql, "lock timeout");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);
 
-e2eTest("a statement past the statement timeout: 57014, answered 503 at once", async () => {
-  const sql = adminSql({ max: 4 });
-  try {
-    const fx = await makeFixture(sql, 1);
+e2eTest(
+  "a statement past the statement timeout: 57014, answered 503 at once",
+  { customers: 1 },
+  async ({ sql, fx }) => {
     const [customer] = fx.customerIds;
     const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
     const got = await call(app, {
@@ -141,8 +135,5 @@ e2eTest("a statement past the statement timeout: 57014, answered 503 at once", a
     }
     const [still] = await sql`select status from public.carts where id = ${cartId}`;
     assertEquals(still.status, "active", "the cancelled checkout wrote nothing");
-    await assertInvariants(sql, "statement timeout");
-  } finally {
-    await sql.end();
-  }
-});
+  },
+);

@@ -8,7 +8,9 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { realtimeClient } from "../_support/realtime.ts";
-import { adminSql, makeFixture, stackInfo, userJwt } from "../e2e/_lib.ts";
+import { newStore } from "../_support/fixtures.ts";
+import { sharedSql } from "../_support/stack.ts";
+import { stackInfo, userJwt } from "../e2e/_lib.ts";
 import { ok } from "./_devices.ts";
 import { forward } from "./_proxy.ts";
 
@@ -56,13 +58,13 @@ Deno.test({
   sanitizeResources: false,
 }, async () => {
   const info = stackInfo();
-  const sql = adminSql();
+  const sql = sharedSql();
   const profile = await Deno.makeTempDir({ prefix: "poscart-chromium-" });
   const net = forward(Number(new URL(info.apiUrl).port));
   let browser: Browser | undefined;
   try {
-    const a = await makeFixture(sql, 4);
-    const b = await makeFixture(sql, 2);
+    const a = await newStore(sql, { customers: 4 });
+    const b = await newStore(sql, { customers: 2 });
     const tokenA = await userJwt({ storeIds: [a.storeId] });
     const tokenB = await userJwt({ storeIds: [b.storeId] });
     const deviceA = await realtimeClient(info.apiUrl, info.anonKey, tokenA);
@@ -192,6 +194,5 @@ Deno.test({
     await browser?.close();
     net.close();
     await Deno.remove(profile, { recursive: true }).catch(() => {});
-    await sql.end();
   }
 });

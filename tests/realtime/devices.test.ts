@@ -7,15 +7,7 @@
 // the service's record-less notices). Prints the counts and the delivery latency from commit
 // to callback (p50/p99), measured, not asserted.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import {
-  adminSql,
-  assertInvariants,
-  call,
-  e2eTest,
-  makeFixture,
-  pool,
-  sleep,
-} from "../e2e/_lib.ts";
+import { call, e2eTest, newStore, pool, sleep } from "../e2e/_lib.ts";
 import { type Device, device, heardSince, mark, ok, percentile, summary } from "./_devices.ts";
 
 const DEVICES = 5;
@@ -23,13 +15,13 @@ const GETS = 50;
 const REPEATS = 1000;
 const LATENCY_SAMPLES = 100;
 
-e2eTest("Realtime on five devices: gets, repeats, the queue, other stores, latency", async () => {
-  const sql = adminSql();
+e2eTest("Realtime on five devices: gets, repeats, the queue, other stores, latency", {
+  customers: 8,
+}, async ({ sql, fx }) => {
   const devices: Device[] = [];
   const everyone: Device[] = [];
   try {
-    const fx = await makeFixture(sql, 8);
-    const other = await makeFixture(sql, 0);
+    const other = await newStore(sql);
     const [customer, queued, latencyCustomer, m1, m2, m3, m4, m5] = fx.customerIds;
     const loc = fx.locationId;
     for (let i = 0; i < DEVICES; i++) devices.push(await device(`device-${i}`, [fx.storeId], loc));
@@ -196,9 +188,7 @@ e2eTest("Realtime on five devices: gets, repeats, the queue, other stores, laten
     for (const d of everyone) {
       assert(d.heard.statuses.every((s) => s === "SUBSCRIBED"), d.heard.statuses.join());
     }
-    await assertInvariants(sql, "realtime devices");
   } finally {
     for (const d of everyone) await d.client.removeAllChannels();
-    await sql.end();
   }
 });

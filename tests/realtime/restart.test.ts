@@ -4,32 +4,16 @@
 // change committed (read back from the database afterwards) reaches every device exactly
 // once, each entry's INSERT before its UPDATE; nothing is delivered twice.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { adminSql, call, e2eTest, makeFixture, sleep, stackInfo } from "../e2e/_lib.ts";
+import { call, e2eTest, sleep } from "../e2e/_lib.ts";
+import { restartPostgres, sharedSql } from "../_support/stack.ts";
 import { type Device, device, ok } from "./_devices.ts";
-
-/** `pg_ctl restart -m fast` of the stack's cluster, as the OS user that owns it. */
-async function restartPostgres(): Promise<number> {
-  const { pgBin, pgData } = stackInfo();
-  const prefix = Deno.uid() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
-  const logFile = `${pgData.replace(/\/data\/?$/, "")}/postgres.log`;
-  const cmd = [...prefix, `${pgBin}/pg_ctl`, "-D", pgData, "-l", logFile, "-w", "-t", "60"];
-  const started = performance.now();
-  const out = await new Deno.Command(cmd[0], {
-    args: [...cmd.slice(1), "-m", "fast", "restart"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`pg_ctl restart: ${new TextDecoder().decode(out.stderr)}`);
-  return performance.now() - started;
-}
 
 e2eTest(
   "Realtime through a PostgreSQL restart mid-stream: nothing lost, nothing twice",
-  async () => {
-    let sql = adminSql();
+  { customers: 3 },
+  async ({ fx }) => {
     const devices: Device[] = [];
     try {
-      const fx = await makeFixture(sql, 3);
       const loc = fx.locationId;
       for (let i = 0; i < 3; i++) devices.push(await device(`device-${i}`, [fx.storeId], loc));
       await Promise.all(devices.map((d) => d.heard.live()));
@@ -65,8 +49,7 @@ e2eTest(
       await writer;
 
       // What the database says was committed: an INSERT per entry, an UPDATE per removal.
-      await sql.end({ timeout: 1 });
-      sql = adminSql();
+      const sql = sharedSql();
       const rows = await sql<{ id: string; status: string }[]>`
       select id, status from public.location_queue where location_id = ${loc}`;
       const expected = rows.flatMap((r) =>
@@ -99,7 +82,6 @@ e2eTest(
       }
     } finally {
       for (const d of devices) await d.client.removeAllChannels();
-      await sql.end();
     }
   },
 );

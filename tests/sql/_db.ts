@@ -1,8 +1,9 @@
-// Shared helpers of the database tests: fresh store/location/customer rows with random
-// ids, running SQL as PostgREST does for a signed-in user (role + request.jwt.claims set
+// Shared helpers of the database tests: a place to work in (two stores, built with
+// tests/_support/fixtures.ts), running SQL as PostgREST does for a signed-in user (role + request.jwt.claims set
 // locally in one transaction), and asserting on the errcode + HINT of a raised error.
 import type postgres from "postgres";
 import assert from "node:assert/strict";
+import { newCustomers, newStore } from "../_support/fixtures.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Sql = postgres.Sql<any>;
@@ -21,29 +22,19 @@ export interface Place {
   staff: Record<string, unknown>;
 }
 
-/** Two stores, one location each, one customer: ids unique to the calling test. */
+/** Two stores, one location each, one customer of no store: ids unique to the calling test. */
 export async function newPlace(sql: Sql): Promise<Place> {
-  const p: Place = {
-    storeId: crypto.randomUUID(),
-    locationId: crypto.randomUUID(),
-    customerId: crypto.randomUUID(),
-    otherStoreId: crypto.randomUUID(),
-    otherLocationId: crypto.randomUUID(),
-    staff: {},
+  const mine = await newStore(sql);
+  const other = await newStore(sql, { name: "other" });
+  const [customerId] = await newCustomers(sql, 1);
+  return {
+    storeId: mine.storeId,
+    locationId: mine.locationId,
+    customerId,
+    otherStoreId: other.storeId,
+    otherLocationId: other.locationId,
+    staff: staffClaims(mine.storeId),
   };
-  p.staff = staffClaims(p.storeId);
-  await sql`insert into public.stores (id, name) values (${p.storeId}, 'test'), (${p.otherStoreId}, 'other')`;
-  await sql`insert into public.locations (id, store_id, name)
-    values (${p.locationId}, ${p.storeId}, 'main'), (${p.otherLocationId}, ${p.otherStoreId}, 'other')`;
-  await sql`insert into public.customers (id, name) values (${p.customerId}, 'customer')`;
-  return p;
-}
-
-/** A new customer row. */
-export async function newCustomer(sql: Sql): Promise<string> {
-  const id = crypto.randomUUID();
-  await sql`insert into public.customers (id, name) values (${id}, 'customer')`;
-  return id;
 }
 
 /** The claims of a signed-in staff member granted `storeIds` (default deny: no store, no access). */

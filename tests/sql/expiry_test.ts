@@ -3,6 +3,7 @@
 // devices that are still using a cart: gets never fail or wait, a cart touched by a device
 // is never abandoned after that touch, and one active cart per customer remains.
 import assert from "node:assert/strict";
+import { assertInvariants } from "../_support/census.ts";
 import { adminSql } from "../_support/stack.ts";
 import { asStaff, type Json, newPlace, type Sql } from "./_db.ts";
 
@@ -142,8 +143,7 @@ Deno.test("the expiry job against devices still using the cart: gets never fail,
       where customer_id = ${p.customerId} and location_id = ${p.locationId} and status = 'active'`;
     assert.ok(n <= 1, `${n} active carts for the customer`);
   }
-  const census = await sql`select invariant, violations::int as n from private.invariant_census()`;
-  assert.deepEqual(census.filter((c) => c.n !== 0), []);
+  await assertInvariants(sql, "expiry races");
   console.log(
     `expiry races: ${rounds} rounds, ${abandoned} carts abandoned, ${kept} kept active by a device's touch`,
   );
