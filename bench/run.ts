@@ -1,7 +1,8 @@
 // The benchmark command (`deno task bench`, or `deno run -A bench/run.ts [--quick]`).
 // Starts the local stack once on its own ports, serving three functions side by side on
-// one gateway and one database: ours (Rust/wasm `cart`), the seed review's original
-// (`cart-seed-original`, SELECT-then-INSERT on its own unindexed copy of the table) and an
+// one gateway and one database: ours (Rust/wasm `cart`), the previous version's function
+// (`cart-seed-original`, SELECT-then-INSERT on its own unindexed copy of the table, which makes
+// a second cart when two devices ask at once) and an
 // idiomatic TypeScript function (`cart-ts`, supabase-js `.rpc()`). It then measures, per
 // function, workload (get existing, get that creates, add_to_queue) and concurrency,
 // throughput, p50/p95/p99 latency, errors and duplicates created, interleaving the
@@ -13,6 +14,7 @@
 // Configuration: see bench/README.md (flags `--quick`, env BENCH_*).
 import postgres from "postgres";
 import { demoKey, signJwt } from "../stack/jwt.ts";
+import { launchStack } from "../stack/launch.ts";
 import { runSlice, type SliceResult, type Target } from "./lib/load.ts";
 import { createFixture, type Key, type Workload, WORKLOADS } from "./lib/fixtures.ts";
 import { duplicatesByCustomer } from "../tests/_support/census.ts";
@@ -113,93 +115,12 @@ async function ensureBuilt(): Promise<string> {
   return wasm;
 }
 
-interface StackInfo {
-  apiUrl: string;
-  dbUrl: string;
-  anonKey: string;
-  jwtSecret: string;
-}
-
-/** Fails early, with a clear message, when a port the stack needs is taken. */
-function assertPortFree(port: number, what: string) {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-  } catch {
-    throw new Error(
-      `port ${port} (${what}) is in use: stop what uses it or set BENCH_API_PORT / BENCH_DB_PORT`,
-    );
-  }
-}
-
-async function startStackProcess(): Promise<{ info: StackInfo; stop: () => Promise<void> }> {
-  assertPortFree(config.apiPort, "gateway");
-  assertPortFree(config.dbPort, "database");
-  const dir = await Deno.makeTempDir({ prefix: "poscart-bench-" });
-  const infoFile = `${dir}/stack.json`;
-  const logFile = `${dir}/stack.log`;
-  const logHandle = await Deno.open(logFile, { write: true, create: true });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "bench/stack_host.ts"],
-    cwd: ROOT,
-    env: {
-      BENCH_STACK_INFO: infoFile,
-      BENCH_API_PORT: String(config.apiPort),
-      BENCH_DB_PORT: String(config.dbPort),
-      BENCH_STACK_FUNCTIONS: FUNCTIONS.map((f) => f.slug).filter(Boolean).join(","),
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const pump = Promise.all([
-    child.stdout.pipeTo(logHandle.writable, { preventClose: true }),
-    child.stderr.pipeTo(logHandle.writable, { preventClose: true }),
-  ]).catch(() => {});
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const stop = async () => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 15000);
-      await status;
-      clearTimeout(timer);
-    }
-    await pump;
-    try {
-      logHandle.close();
-    } catch { /* closed */ }
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    const text = await Deno.readTextFile(infoFile).catch(() => "");
-    if (text.trim()) {
-      try {
-        return { info: JSON.parse(text), stop };
-      } catch { /* partially written */ }
-    }
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await pump;
-  const tail = (await Deno.readTextFile(logFile).catch(() => "")).split("\n").slice(-40).join("\n");
-  await stop();
-  throw new Error(`the local stack did not start:\n${tail}`);
-}
-
 // ---------------------------------------------------------------- load phase
 
 /** Per function and workload: how each request picks its customer. "creates" and
  * "add_to_queue" hand every fresh customer to TWO consecutive requests, as two devices
- * asking at the same moment (the review's race): under concurrency they overlap. */
+ * asking at the same moment (the race in which the previous function made two carts): under
+ * concurrency they overlap. */
 function keySource(pool: Key[], paired: boolean, firstUse: Map<string, number>) {
   let i = 0;
   let wrapped = false;
@@ -258,7 +179,16 @@ async function main() {
   log(`config: ${JSON.stringify(config)}`);
   const wasmPath = withOurs ? await ensureBuilt() : "";
   log(`starting the local stack on :${config.apiPort} (db :${config.dbPort})`);
-  const stack = await startStackProcess();
+  // In a process of its own, so that the load generator does not share an event loop with the
+  // gateway, the PostgREST stand-in and the function host. The comparison functions are not in
+  // supabase/config.toml (never deployed): the function host serves any
+  // supabase/functions/<name>/index.ts it is asked for, with verify_jwt on.
+  const stack = await launchStack({
+    apiPort: config.apiPort,
+    dbPort: config.dbPort,
+    functions: FUNCTIONS.map((f) => f.slug).filter(Boolean),
+    functionLogsToFile: true,
+  });
   const { info } = stack;
   const sql = postgres(info.dbUrl, { max: 4, onnotice: () => {} });
   try {

@@ -6,10 +6,10 @@
 //
 //   deno run -A bench/soak.ts [--duration 60] [--clients 64]
 //
-// It starts its own local stack (stack/mod.ts) on ports 56321/56322 unless
+// It starts its own local stack (stack/launch.ts) on ports 56321/56322 unless
 // POSCART_STACK_INFO names the info file of a running one. Exits 1 when a duplicate, a
 // 5xx other than 503, or a call without an answer was seen.
-import { startStack } from "../stack/mod.ts";
+import { launchStack } from "../stack/launch.ts";
 import { type InvariantReport, invariantReport } from "../tests/_support/census.ts";
 import { addLocation, newStore } from "../tests/_support/fixtures.ts";
 import {
@@ -36,22 +36,15 @@ const CLIENTS = flag("clients", 64);
 const CALL_BUDGET_MS = 30_000;
 
 let stopStack: (() => Promise<void>) | undefined;
-const existing = Deno.env.get("POSCART_STACK_INFO");
-if (!existing) {
-  const infoFile = await Deno.makeTempFile({ prefix: "poscart-soak-", suffix: ".json" });
+if (!Deno.env.get("POSCART_STACK_INFO")) {
   console.log("starting the local stack ...");
-  const stack = await startStack({
+  const stack = await launchStack({
     apiPort: 56321,
     dbPort: 56322,
-    infoFile,
-    functions: ["cart"],
-    functionLogs: "file",
+    functionLogsToFile: true,
   });
-  Deno.env.set("POSCART_STACK_INFO", infoFile);
-  stopStack = async () => {
-    await stack.stop();
-    await Deno.remove(infoFile).catch(() => {});
-  };
+  Deno.env.set("POSCART_STACK_INFO", stack.infoFile);
+  stopStack = stack.stop;
 }
 
 const sql = adminSql();

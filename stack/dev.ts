@@ -1,8 +1,11 @@
-// The dev command (`deno task dev`, `scripts/dev`): starts the local stack with ports from
-// POSCART_API_PORT / POSCART_DB_PORT (defaults 54321 / 54322), the fault hook when
-// POSCART_FAULTS=1, applies supabase/seed.sql unless POSCART_SEED=0, writes
-// POSCART_STACK_INFO when set, prints the URLs and keys and a
-// ready-to-paste request, and serves until Ctrl-C, then stops everything it started.
+// The dev command (`deno task dev`, `scripts/dev`), and the one way the stack is started: the
+// test command (scripts/test) and the benchmark (through stack/launch.ts) run it too. Settings:
+// POSCART_API_PORT / POSCART_DB_PORT (defaults 54321 / 54322), the fault proxy when
+// POSCART_FAULTS=1, the functions served from POSCART_FUNCTIONS (comma-separated, default
+// `cart`; the benchmark adds its comparison functions), their output into log files of the stack
+// when POSCART_FUNCTION_LOGS=file, supabase/seed.sql applied unless POSCART_SEED=0, the stack
+// info file written to POSCART_STACK_INFO when set. Prints the URLs and keys and a
+// ready-to-paste request, and serves until Ctrl-C or SIGTERM, then stops everything it started.
 import { DEMO_KEY_EXP, signJwt } from "./jwt.ts";
 import { startStack } from "./mod.ts";
 import { runSqlFile } from "./postgres.ts";
@@ -24,7 +27,8 @@ try {
     dbPort: envPort("POSCART_DB_PORT", 54322),
     faults: Deno.env.get("POSCART_FAULTS") === "1",
     infoFile: Deno.env.get("POSCART_STACK_INFO") || undefined,
-    functions: ["cart"],
+    functions: (Deno.env.get("POSCART_FUNCTIONS") || "cart").split(","),
+    functionLogs: Deno.env.get("POSCART_FUNCTION_LOGS") === "file" ? "file" : "stdout",
   });
 } catch (e) {
   console.error(`the local stack did not start: ${(e as Error).message}`);
