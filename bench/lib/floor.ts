@@ -76,8 +76,8 @@ export async function prepareFloor(sql: postgres.Sql, o: FloorOptions): Promise<
     drop schema if exists bench_floor cascade;
     create schema bench_floor;
     comment on schema bench_floor is 'benchmark only: the do-update get-or-create variant';
-    -- The review's suggested RPC body: always writes a new row version, even when the
-    -- cart exists. Same conflict target as the product's partial unique index.
+    -- The usual get-or-create (insert ... on conflict do update): always writes a new row
+    -- version, even when the cart exists. Same conflict target as the product's partial unique index.
     create function bench_floor.get_or_create_cart_touch(
       p_location_id uuid, p_customer_id uuid, p_store_id uuid
     ) returns jsonb language sql volatile set search_path = '' as $$

@@ -1,16 +1,17 @@
-// Benchmark fixture, never deployed: the seed review's ORIGINAL cart function, reproduced
+// Benchmark fixture, never deployed: the previous version's cart function, reproduced
 // as the baseline the product is compared against. It looks a cart up, and when the
 // lookup does not give exactly one row (supabase-js `.single()` answers PGRST116 for both
 // "none" and "several") it inserts a new one: two separate statements with a gap in
 // between, on its own copy of the table (`seed_original.carts`, no unique index), so
-// concurrent gets for one customer create duplicates, exactly as the review describes.
+// concurrent gets for one customer create duplicates: two devices asking at once each insert a
+// cart.
 //
 // The local PostgREST stand-in serves RPCs only, not table routes, so the two statements
 // go straight to the database through `SUPABASE_DB_URL` (npm:postgres), each in its own
 // autocommit transaction, as two PostgREST table requests would be. This spares the
 // baseline one HTTP hop per statement, which flatters it slightly, never the product.
 //
-// `add_to_queue` follows the review's description of the old flow: a queue entry and a
+// `add_to_queue` follows the previous version's flow: a queue entry and a
 // cart created as two unrelated steps, each look-up-then-insert.
 import postgres from "postgres";
 
