@@ -8,6 +8,7 @@
 //   deno run -A bench/stress.ts [--seconds 30] [--clients 64] [--customers 8] [--locations 2]
 // It uses POSCART_STACK_INFO's database when set, else starts a throwaway cluster.
 import postgres from "postgres";
+import { runPgbench } from "./lib/pgbench.ts";
 import { invariantCensus, totalViolations, violationsOf } from "../tests/_support/census.ts";
 import {
   applyBase,
@@ -56,36 +57,21 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   await applyMigrations(dbUrl);
   await runSqlFile(dbUrl, `${SQL_DIR}stress_setup.sql`);
 
-  const url = new URL(dbUrl);
-  const out = await new Deno.Command("pgbench", {
-    args: [
-      "-n",
-      "-f",
-      `${SQL_DIR}stress.sql`,
-      "-c",
-      String(clients),
-      "-j",
-      String(threads),
-      "-T",
-      String(seconds),
-      "-D",
-      `customers=${customers}`,
-      "-D",
-      `locations=${locations}`,
-      "-h",
-      url.hostname,
-      "-p",
-      url.port,
-      "-U",
-      decodeURIComponent(url.username),
-      "poscart_stress",
-    ],
-    env: { PGPASSWORD: decodeURIComponent(url.password) },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`pgbench failed (exit ${out.code}):\n${text}`);
+  const text = await runPgbench(dbUrl, [
+    "-n",
+    "-f",
+    `${SQL_DIR}stress.sql`,
+    "-c",
+    String(clients),
+    "-j",
+    String(threads),
+    "-T",
+    String(seconds),
+    "-D",
+    `customers=${customers}`,
+    "-D",
+    `locations=${locations}`,
+  ]);
   const num = (re: RegExp) => Number(text.match(re)?.[1] ?? NaN);
   const transactions = num(/number of transactions actually processed: (\d+)/);
   const failed = text.includes("number of failed transactions")

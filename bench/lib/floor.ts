@@ -17,6 +17,7 @@
 import type postgres from "postgres";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
 import { summarize } from "./stats.ts";
+import { runPgbench } from "./pgbench.ts";
 
 /** Deterministic customer ids for the floor's carts: b0000000-0000-4000-8000-<12 digits>. */
 const FLOOR_ID_PREFIX = "b0000000-0000-4000-8000-";
@@ -99,36 +100,19 @@ export async function prepareFloor(sql: postgres.Sql, o: FloorOptions): Promise<
 }
 
 async function pgbench(dbUrl: string, script: string, clients: number, seconds: number) {
-  const url = new URL(dbUrl);
-  const out = await new Deno.Command("pgbench", {
-    args: [
-      "-n",
-      "-M",
-      "prepared",
-      "-c",
-      String(clients),
-      "-j",
-      String(Math.min(clients, 2)),
-      "-T",
-      String(seconds),
-      "-f",
-      script,
-      "-h",
-      url.hostname,
-      "-p",
-      url.port,
-      "-U",
-      decodeURIComponent(url.username),
-      url.pathname.slice(1) || "postgres",
-    ],
-    env: { PGPASSWORD: decodeURIComponent(url.password) },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(`pgbench failed: ${new TextDecoder().decode(out.stderr)}\n${text}`);
-  }
+  const text = await runPgbench(dbUrl, [
+    "-n",
+    "-M",
+    "prepared",
+    "-c",
+    String(clients),
+    "-j",
+    String(Math.min(clients, 2)),
+    "-T",
+    String(seconds),
+    "-f",
+    script,
+  ]);
   const tps = Number(/tps = ([\d.]+)/.exec(text)?.[1]);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(text)?.[1]);
   const failed = Number(/number of failed transactions: (\d+)/.exec(text)?.[1] ?? 0);

@@ -16,46 +16,43 @@ import {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-// deno-lint-ignore no-explicit-any
-function assertCartShape(cart: any) {
-  for (
-    const k of [
-      "id",
-      "store_id",
-      "location_id",
-      "customer_id",
-      "device_id",
-      "status",
-      "merged_into",
-      "created_at",
-      "updated_at",
-      "completed_at",
-    ]
-  ) assert(k in cart, `cart has ${k}: ${JSON.stringify(cart)}`);
-  assertMatch(cart.id, UUID_RE);
-  assertMatch(cart.created_at, RFC3339);
-  assertMatch(cart.updated_at, RFC3339);
-}
+const CART_KEYS = [
+  "id",
+  "store_id",
+  "location_id",
+  "customer_id",
+  "device_id",
+  "status",
+  "merged_into",
+  "created_at",
+  "updated_at",
+  "completed_at",
+];
+const ENTRY_KEYS = [
+  "id",
+  "store_id",
+  "location_id",
+  "customer_id",
+  "cart_id",
+  "status",
+  "party_size",
+  "note",
+  "created_at",
+  "updated_at",
+];
 
+/** Every key of the documented shape, a uuid id, and RFC 3339 for the timestamps named. */
 // deno-lint-ignore no-explicit-any
-function assertEntryShape(entry: any) {
-  for (
-    const k of [
-      "id",
-      "store_id",
-      "location_id",
-      "customer_id",
-      "cart_id",
-      "status",
-      "party_size",
-      "note",
-      "created_at",
-      "updated_at",
-    ]
-  ) assert(k in entry, `entry has ${k}: ${JSON.stringify(entry)}`);
-  assertMatch(entry.id, UUID_RE);
-  assertMatch(entry.created_at, RFC3339);
+function assertShape(what: string, keys: string[], timestamps: string[], row: any) {
+  for (const k of keys) assert(k in row, `${what} has ${k}: ${JSON.stringify(row)}`);
+  assertMatch(row.id, UUID_RE);
+  for (const t of timestamps) assertMatch(row[t], RFC3339);
 }
+// deno-lint-ignore no-explicit-any
+const assertCartShape = (cart: any) =>
+  assertShape("cart", CART_KEYS, ["created_at", "updated_at"], cart);
+// deno-lint-ignore no-explicit-any
+const assertEntryShape = (entry: any) => assertShape("entry", ENTRY_KEYS, ["created_at"], entry);
 
 e2eTest(
   "get creates one cart, returns it again, and matches the database",

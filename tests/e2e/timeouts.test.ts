@@ -17,6 +17,7 @@ import {
   type Sql,
   userJwt,
 } from "./_lib.ts";
+import type { Store } from "../_support/fixtures.ts";
 
 /** Holds a FOR UPDATE lock on the cart row in a session of its own until `release()`. */
 async function lockCart(sql: Sql, cartId: string) {
@@ -33,6 +34,14 @@ async function lockCart(sql: Sql, cartId: string) {
   return { release: async () => (release(), await done) };
 }
 
+/** A staff member's client of the store, and the customer's cart it got. */
+async function staffWithCart(fx: Store, customer: string) {
+  const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
+  const got = await call(app, { action: "get", customer_id: customer, location_id: fx.locationId });
+  assertEquals(got.status, 200, JSON.stringify(got.body));
+  return { app, cartId: got.body.cart.id as string };
+}
+
 /** The stand-in reads role settings (as PostgREST does at a schema reload) at most every 5 s. */
 const ROLE_SETTINGS_REFRESH_MS = 5500;
 
@@ -41,14 +50,7 @@ e2eTest(
   { customers: 2 },
   async ({ sql, fx }) => {
     const [customer, other] = fx.customerIds;
-    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
-    const got = await call(app, {
-      action: "get",
-      customer_id: customer,
-      location_id: fx.locationId,
-    });
-    assertEquals(got.status, 200, JSON.stringify(got.body));
-    const cartId = got.body.cart.id;
+    const { app, cartId } = await staffWithCart(fx, customer);
 
     // PostgREST's answer while the lock is held: 500 with SQLSTATE 55P03 after 2 s.
     const held = await lockCart(sql, cartId);
@@ -100,14 +102,7 @@ e2eTest(
   { customers: 1 },
   async ({ sql, fx }) => {
     const [customer] = fx.customerIds;
-    const app = posClient(await userJwt({ storeIds: [fx.storeId] }));
-    const got = await call(app, {
-      action: "get",
-      customer_id: customer,
-      location_id: fx.locationId,
-    });
-    assertEquals(got.status, 200, JSON.stringify(got.body));
-    const cartId = got.body.cart.id;
+    const { app, cartId } = await staffWithCart(fx, customer);
 
     // The signed-in role's statement timeout (8 s on Supabase) cut to 1 s, shorter than the
     // RPCs' 2 s lock timeout, so that a held lock ends in a statement timeout.

@@ -7,6 +7,20 @@ import { signJwt } from "../../stack/jwt.ts";
 import { foreignToken, userToken } from "../_support/jwt.ts";
 import { STACK_TEST, withHarness } from "./_harness.ts";
 
+/** A token refused for its claims: 401 PGRST303 with `message`, said in WWW-Authenticate too. */
+async function assertClaimRefused(res: Response, message: string) {
+  assertEquals([res.status, await res.json()], [401, {
+    code: "PGRST303",
+    message,
+    details: null,
+    hint: null,
+  }], message);
+  assertEquals(
+    res.headers.get("www-authenticate"),
+    `Bearer error="invalid_token", error_description="${message}"`,
+  );
+}
+
 Deno.test("stand-in: authentication and request settings", STACK_TEST, async (t) => {
   await withHarness(async (h) => {
     await t.step("no token: role anon, claims {role: anon}", async () => {
@@ -80,17 +94,7 @@ Deno.test("stand-in: authentication and request settings", STACK_TEST, async (t)
           "JWT not yet valid",
         ]]
       ) {
-        const res = await h.rpc("t_int", {}, { token });
-        assertEquals([res.status, await res.json()], [401, {
-          code: "PGRST303",
-          message,
-          details: null,
-          hint: null,
-        }]);
-        assertEquals(
-          res.headers.get("www-authenticate"),
-          `Bearer error="invalid_token", error_description="${message}"`,
-        );
+        await assertClaimRefused(await h.rpc("t_int", {}, { token }), message);
       }
     });
 
@@ -108,17 +112,7 @@ Deno.test("stand-in: authentication and request settings", STACK_TEST, async (t)
       ];
       for (const [claims, message] of cases) {
         const token = await signJwt({ role: "authenticated", ...claims });
-        const res = await h.rpc("t_int", {}, { token });
-        assertEquals([res.status, await res.json()], [401, {
-          code: "PGRST303",
-          message,
-          details: null,
-          hint: null,
-        }], message);
-        assertEquals(
-          res.headers.get("www-authenticate"),
-          `Bearer error="invalid_token", error_description="${message}"`,
-        );
+        await assertClaimRefused(await h.rpc("t_int", {}, { token }), message);
       }
     });
 
