@@ -5,9 +5,10 @@
 // pgbench with the requests of the apps of the previous version (bench/sql/legacy_load_workload.sql:
 // connected as authenticator, role authenticated with a legacy staff user's claims, errors
 // caught and recorded with their SQLSTATE) and, in the middle of the run, applies every
-// migration in order the way an operator deploys: one transaction per file as the Supabase CLI
-// does (a concurrent index build outside one), or statement by statement (`--mode statements`,
-// `psql -f`). A file that fails on `lock_timeout` (55P03), or is chosen to end a deadlock
+// migration in order the way an operator deploys: each file as one batch as the Supabase CLI
+// sends it (so the repair of 20260123000810 commits batch by batch), statement by statement
+// (`--mode statements`, `psql -f`), or each file in a transaction psql opens around it
+// (`--mode wrapped`, `psql --single-transaction`: the repair runs in one transaction). A file that fails on `lock_timeout` (55P03), or is chosen to end a deadlock
 // (40P01), is applied again after a pause, as an operator would; the retries are reported.
 //
 // Reports legacy row counts, the migration time in all and per file, the retries, the workload's
@@ -17,7 +18,7 @@
 //
 //   . scripts/env.sh
 //   deno run -A bench/legacy_load.ts [--carts 1000000] [--entries 100000] [--clients 16]
-//     [--threads 2] [--staff 200] [--before 30] [--after 30] [--mode transaction|statements]
+//     [--threads 2] [--staff 200] [--before 30] [--after 30] [--mode transaction|statements|wrapped]
 //     [--retry-pause 1] [--max-retries 20] (per file) [--port <free port>]
 import postgres from "postgres";
 import {
@@ -64,8 +65,8 @@ export function parseOptions(args: string[]): Options {
     return n;
   };
   const mode = value("mode") ?? "transaction";
-  if (mode !== "transaction" && mode !== "statements") {
-    throw new Error(`--mode is transaction or statements, got ${mode}`);
+  if (mode !== "transaction" && mode !== "statements" && mode !== "wrapped") {
+    throw new Error(`--mode is transaction, statements or wrapped, got ${mode}`);
   }
   return {
     carts: num("carts", 1_000_000),

@@ -197,20 +197,25 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Runn
   };
 }
 
-/** How a migration runner sends a file: as one transaction (the Supabase CLI) or statement by
- * statement, each committing on its own (`psql -f`). */
-export type FileMode = "transaction" | "statements";
+/** How a migration runner sends a file: as one batch that runs as one implicit transaction
+ * (the Supabase CLI; a file of one statement runs outside a transaction block), statement by
+ * statement, each committing on its own (`psql -f`), or inside a transaction the runner opens
+ * around the file (`psql --single-transaction`). */
+export type FileMode = "transaction" | "statements" | "wrapped";
 
-/** Runs one SQL file with psql, in one transaction unless `mode` says otherwise; throws with
- * psql's message. */
+/** Runs one SQL file with psql the way `mode` says (by default in one transaction psql opens
+ * around it); throws with psql's message. */
 export async function runSqlFile(
   dbUrl: string,
   file: string,
-  mode: FileMode = "transaction",
+  mode: FileMode = "wrapped",
 ): Promise<void> {
-  const single = mode === "transaction" ? ["--single-transaction"] : [];
+  // The CLI's batch: the whole file in one query message (psql -c), one implicit transaction.
+  const source = mode === "transaction"
+    ? ["-c", await Deno.readTextFile(file)]
+    : [...(mode === "wrapped" ? ["--single-transaction"] : []), "-f", file];
   const out = await new Deno.Command("psql", {
-    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...single, "-f", file],
+    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...source],
     stdout: "piped",
     stderr: "piped",
     env: { PGCONNECT_TIMEOUT: "10", PGOPTIONS: "-c client_min_messages=warning" },
@@ -245,8 +250,9 @@ export function migrationFiles(dir = MIGRATIONS_DIR): string[] {
 }
 
 /** Applies every migration of `dir` in name order as the URL's user (`postgres`): each file
- * in its own transaction as the Supabase CLI does (a file holding a concurrent index build
- * runs outside one), or with `mode: "statements"` statement by statement as `psql -f` does.
+ * as one batch as the Supabase CLI does (a file holding a concurrent index build runs on its
+ * own), or as `mode` says: statement by statement (`psql -f`), or each file wrapped in a
+ * transaction (`psql --single-transaction`).
  * Stops on the first error, naming the file. Returns the files applied. */
 export async function applyMigrations(
   dbUrl: string,

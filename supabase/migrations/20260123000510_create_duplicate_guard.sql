@@ -4,7 +4,10 @@
 -- the end of an index build would make that build fail. This trigger enforces I1-I3 the way
 -- the indexes will: under an advisory lock per key it refuses a second active cart (or open
 -- entry) with the unique violation the index would raise. 20260123001000 drops it once the
--- indexes are valid.
+-- indexes are valid. It counts rows spelled as the new model spells them ('active',
+-- 'waiting', 'called', the device id as written): a key whose only active cart still has a
+-- legacy spelling ('open', 'ACTIVE') takes a new cart here, and the repair merges the two
+-- under the same advisory lock.
 
 set lock_timeout = '3s';
 set statement_timeout = '30s';
@@ -17,6 +20,16 @@ as $$
 declare
   v_index text;
 begin
+  -- Only a row that newly takes a key can make a duplicate: an update that keeps the row's
+  -- status and key (a corrected store, a relinked cart, a touched timestamp) passes without
+  -- a lock. The batches of the repair (20260123000810) write such updates on rows whose
+  -- key may still hold legacy duplicates that a later batch merges.
+  if tg_op = 'UPDATE' and new.status is not distinct from old.status
+    and new.customer_id is not distinct from old.customer_id
+    and new.location_id is not distinct from old.location_id
+    and (tg_table_name <> 'carts' or new.device_id is not distinct from old.device_id) then
+    return new;
+  end if;
   if tg_table_name = 'carts' then
     if new.status <> 'active' then
       return new;

@@ -23,9 +23,14 @@
 --     location, ...) are kept as they are and reported; the constraint they break stays NOT
 --     VALID (20260123001000).
 --
--- The work is one function call, so it is one transaction whether the file runs in one (the
--- Supabase CLI) or statement by statement (`psql -f`). Running it again writes nothing: every
--- step only touches rows that still need it, and reported rows are not reported twice.
+-- This file defines the repair; 20260123000810 runs it. The work is split by key: the rows
+-- of a customer + location (its carts and queue entries), of an anonymous device + location
+-- (its active carts), or a single row that needs a change of its own. Each batch of keys is
+-- repaired in a transaction of its own that locks only its keys and rows, so the apps of the
+-- previous version keep writing meanwhile and wait at most for one batch. Run inside a
+-- runner's transaction, every batch runs in that one transaction instead. Running it again
+-- writes nothing: only keys and rows that still need a change are listed, and reported rows
+-- are not reported twice.
 
 set lock_timeout = '3s';
 set statement_timeout = '15min';
@@ -52,12 +57,30 @@ grant select on private.repair_report to service_role;
 
 -- Working tables of one repair run (emptied at its start and end). UNLOGGED: what the repair
 -- plans writes no WAL, so it never shows up in logical decoding or Realtime.
+create unlogged table if not exists private.repair_keys (
+  batch_no bigint not null,
+  kind text not null check (kind in ('customer', 'device', 'cart', 'entry')),
+  location_id uuid,
+  customer_id uuid,
+  device_id text,
+  row_id uuid
+);
+comment on table private.repair_keys is
+  'Working table of the repair: what needs a change, by key (customer or device + location) or by row, and its batch.';
+-- The working table is created just above, empty, and written only by the repair.
+-- squawk-ignore require-concurrent-index-creation
+create index if not exists repair_keys_batch_no on private.repair_keys (batch_no);
+create unlogged table if not exists private.repair_scope_carts (id uuid primary key);
+comment on table private.repair_scope_carts is 'Working table of the repair: the carts of one batch.';
+create unlogged table if not exists private.repair_scope_entries (id uuid primary key);
+comment on table private.repair_scope_entries is
+  'Working table of the repair: the queue entries of one batch.';
 create unlogged table if not exists private.repair_cart_merge (
   loser_id uuid primary key,
   survivor_id uuid not null
 );
 comment on table private.repair_cart_merge is
-  'Working table of private.repair_legacy_rows: the duplicate active carts and their survivors.';
+  'Working table of the repair: the duplicate active carts of one batch and their survivors.';
 create unlogged table if not exists private.repair_entry_plan (
   id uuid primary key,
   old_status text,
@@ -79,8 +102,10 @@ create unlogged table if not exists private.repair_entry_plan (
   new_cart uuid
 );
 comment on table private.repair_entry_plan is
-  'Working table of private.repair_legacy_rows: what each queue entry should become.';
-revoke all on private.repair_cart_merge, private.repair_entry_plan from public, anon, authenticated, service_role;
+  'Working table of the repair: what each queue entry of one batch should become.';
+revoke all on private.repair_cart_merge, private.repair_entry_plan, private.repair_keys,
+  private.repair_scope_carts, private.repair_scope_entries
+  from public, anon, authenticated, service_role;
 
 -- Legacy cart status -> the new status set; null for a status that is not recognised.
 create or replace function private.legacy_cart_status(p_status text) returns text
@@ -130,7 +155,7 @@ $$;
 comment on function private.legacy_entry_status(text) is
   'Maps a legacy queue status to waiting/called/served/removed/no_show (null status: removed); null when unknown.';
 
--- Applies the planned values of one phase of repair_legacy_rows to the queue entries that
+-- Applies the planned values of one phase of private.repair_batch to the queue entries that
 -- differ from them, and reports each change. Returns the number of entries changed.
 create or replace function private.repair_apply_entry_plan(p_phase text) returns integer
 language plpgsql volatile
@@ -174,40 +199,194 @@ begin
 end
 $$;
 comment on function private.repair_apply_entry_plan(text) is
-  'Part of private.repair_legacy_rows: writes the planned queue entry values (phase closing: the entries it closes; all: every entry) where they differ, and reports them.';
+  'Part of private.repair_batch: writes the planned queue entry values (phase closing: the entries it closes; all: every entry) where they differ, and reports them.';
 
-create or replace function private.repair_legacy_rows() returns jsonb
+-- Lists what needs a change into private.repair_keys, in batches: each customer + location
+-- whose active carts or open entries need one (duplicates, a legacy spelling, a trimmed
+-- device, another store than the location's, an entry not on its customer's active cart, a
+-- deleted customer or location), each anonymous device + location whose active carts need
+-- one (every such cart listed), and each other row that needs a change of its own. Keys go
+-- p_keys_per_batch to a batch, single rows p_rows_per_batch. Returns the number of batches.
+create or replace function private.repair_list_keys(
+  p_keys_per_batch integer default 200,
+  p_rows_per_batch integer default 2000
+) returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_batches integer;
+begin
+  truncate private.repair_keys;
+  insert into private.repair_keys (batch_no, kind, location_id, customer_id, device_id, row_id)
+  with c as materialized (
+    select c.id, c.customer_id, c.location_id, private.legacy_cart_status(c.status) as mapped,
+      nullif(btrim(c.device_id), '') as device,
+      (c.status is distinct from private.legacy_cart_status(c.status)
+         and private.legacy_cart_status(c.status) in ('active', 'completed', 'abandoned'))
+        or c.device_id is distinct from nullif(btrim(c.device_id), '')
+        or (l.store_id is not null and c.store_id is distinct from l.store_id) as own_work
+    from public.carts c
+    left join public.locations l on l.id = c.location_id
+  ), q as materialized (
+    select q.id, q.customer_id, q.location_id, private.legacy_entry_status(q.status) as mapped,
+      (q.status is distinct from private.legacy_entry_status(q.status)
+         and private.legacy_entry_status(q.status) is not null)
+        or q.device_id is distinct from nullif(btrim(q.device_id), '')
+        or (l.store_id is not null and q.store_id is distinct from l.store_id) as own_work,
+      l.store_id is null or u.id is null
+        or qc.id is null or qc.status is distinct from 'active'
+        or qc.customer_id is distinct from q.customer_id
+        or qc.location_id is distinct from q.location_id as link_work,
+      qc.id is not null
+        and coalesce(qcl.store_id, qc.store_id) is distinct from coalesce(l.store_id, q.store_id)
+        as cart_other_store
+    from public.location_queue q
+    left join public.locations l on l.id = q.location_id
+    left join public.customers u on u.id = q.customer_id
+    left join public.carts qc on qc.id = q.cart_id
+    left join public.locations qcl on qcl.id = qc.location_id
+  ), device_keys as (
+    select c.location_id, c.device from c
+    where c.mapped = 'active' and c.customer_id is null and c.device is not null
+    group by c.location_id, c.device
+    having count(*) > 1 or bool_or(c.own_work)
+  ), cand as (
+    select 'customer' as kind, c.location_id, c.customer_id, null::text as device_id,
+      null::uuid as row_id
+    from c where c.mapped = 'active' and c.customer_id is not null
+    group by c.location_id, c.customer_id
+    having count(*) > 1 or bool_or(c.own_work)
+    union
+    select 'customer', q.location_id, q.customer_id, null, null
+    from q where q.mapped in ('waiting', 'called') and q.customer_id is not null
+    group by q.location_id, q.customer_id
+    having count(*) > 1 or bool_or(q.own_work or q.link_work)
+    union all
+    select 'device', c.location_id, null, c.device, c.id
+    from c join device_keys k on k.location_id = c.location_id and k.device = c.device
+    where c.mapped = 'active' and c.customer_id is null
+    union all
+    select 'cart', null, null, null, c.id from c
+    where c.own_work
+      and (c.mapped is distinct from 'active' or c.customer_id is null and c.device is null)
+    union all
+    select 'entry', null, null, null, q.id from q
+    where (q.mapped in ('waiting', 'called') and q.customer_id is null)
+      or (q.mapped is null or q.mapped not in ('waiting', 'called'))
+        and (q.own_work or q.cart_other_store)
+  ), ranked as (
+    select cand.*,
+      dense_rank() over (order by cand.kind, cand.location_id, cand.customer_id, cand.device_id)
+        as key_rank,
+      row_number() over (partition by cand.kind in ('cart', 'entry') order by cand.kind, cand.row_id)
+        as row_rank
+    from cand
+  )
+  select case when r.kind in ('customer', 'device') then (r.key_rank - 1) / p_keys_per_batch
+              else 1000000000 + (r.row_rank - 1) / p_rows_per_batch end,
+    r.kind, r.location_id, r.customer_id, r.device_id, r.row_id
+  from ranked r;
+  analyze private.repair_keys;
+  select count(distinct k.batch_no) into v_batches from private.repair_keys k;
+  return v_batches;
+end
+$$;
+comment on function private.repair_list_keys(integer, integer) is
+  'Part of the repair: lists the keys (customer or device + location) and single rows that need a change into private.repair_keys, in batches.';
+
+-- Sums the counts of two repair summaries.
+create or replace function private.repair_add_counts(p_a jsonb, p_b jsonb) returns jsonb
+language sql immutable
+set search_path = ''
+as $$
+  select coalesce(jsonb_object_agg(e.key, e.n), '{}'::jsonb)
+  from (select x.key, sum(x.value::numeric) as n
+        from (select * from jsonb_each(coalesce(p_a, '{}'::jsonb))
+              union all select * from jsonb_each(coalesce(p_b, '{}'::jsonb))) x
+        group by x.key) e
+$$;
+comment on function private.repair_add_counts(jsonb, jsonb) is
+  'Part of the repair: adds up the counts of two summaries.';
+
+-- Repairs the rows of the batches p_batches of private.repair_keys: a customer key's carts and
+-- queue entries, a device key's listed carts (with p_all_device_carts, every active cart of
+-- the device at the location, found by a scan of the location's carts), each listed row.
+-- With p_lock, it first takes the advisory locks of the duplicate guard (20260123000510) for
+-- its keys and the row locks of its rows, in one order, so that no app of the previous
+-- version adds a duplicate for a key meanwhile, and a row it reads is the row it writes.
+create or replace function private.repair_batch(
+  p_batches bigint[],
+  p_lock boolean,
+  p_all_device_carts boolean default false
+) returns jsonb
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
   v_counts jsonb := '{}'::jsonb;
   v_n integer;
+  v_lock bigint;
 begin
-  -- Apps of the previous version keep writing during the deploy. A row they change between
-  -- this repair's plan and its writes would be overwritten with the planned value (an entry
-  -- they served reopened), a cart or entry they add could meet the repair's own writes as a
-  -- duplicate (the duplicate guard aborts the repair), and their row locks taken in another
-  -- order deadlock with the repair's. So writers wait until the repair commits; reads go on.
-  -- The lock is asked for under the file's lock_timeout: on a busy table the file fails
-  -- cleanly (55P03) and can be applied again.
-  lock table public.carts, public.cart_items, public.location_queue in exclusive mode;
-  -- With no other writer, the duplicate guard of the deploy window (20260123000510) has
-  -- nothing to guard against here, and its advisory lock per key would be held until commit
-  -- for every active cart and open entry this repair writes: on a big database more locks
-  -- than the shared lock table holds ("out of shared memory"). Off for this transaction only
-  -- (the table lock above covers ALTER TABLE's); a duplicate the repair left would still
-  -- stop the unique index builds that follow.
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
-    alter table public.carts disable trigger carts_guard_duplicates;
+  truncate private.repair_scope_carts, private.repair_scope_entries, private.repair_cart_merge,
+    private.repair_entry_plan;
+
+  if p_lock then
+    for v_lock in
+      select distinct pg_catalog.hashtextextended(x.k, 0)
+      from (
+        select 'carts:c:' || k.customer_id || ':' || k.location_id as k
+        from private.repair_keys k where k.batch_no = any (p_batches) and k.kind = 'customer'
+        union all
+        select 'queue:' || k.customer_id || ':' || k.location_id
+        from private.repair_keys k where k.batch_no = any (p_batches) and k.kind = 'customer'
+        union all
+        select 'carts:d:' || k.device_id || ':' || k.location_id
+        from private.repair_keys k where k.batch_no = any (p_batches) and k.kind = 'device'
+      ) x
+      where x.k is not null
+      order by 1
+    loop
+      perform pg_catalog.pg_advisory_xact_lock(v_lock);
+    end loop;
   end if;
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'location_queue_guard_duplicates'
-               and t.tgrelid = 'public.location_queue'::regclass) then
-    alter table public.location_queue disable trigger location_queue_guard_duplicates;
+
+  insert into private.repair_scope_carts (id)
+  select c.id
+  from private.repair_keys k
+  join public.carts c on c.customer_id = k.customer_id
+  where k.batch_no = any (p_batches) and k.kind = 'customer'
+    and c.location_id is not distinct from k.location_id
+  union
+  select k.row_id from private.repair_keys k
+  where k.batch_no = any (p_batches) and k.kind in ('device', 'cart')
+  union
+  select c.id
+  from private.repair_keys k
+  join public.carts c on c.location_id = k.location_id
+  where p_all_device_carts and k.batch_no = any (p_batches) and k.kind = 'device'
+    and c.customer_id is null and nullif(btrim(c.device_id), '') = k.device_id;
+  insert into private.repair_scope_entries (id)
+  select q.id
+  from private.repair_keys k
+  join public.location_queue q on q.customer_id = k.customer_id
+  where k.batch_no = any (p_batches) and k.kind = 'customer'
+    and q.location_id is not distinct from k.location_id
+  union
+  select k.row_id from private.repair_keys k
+  where k.batch_no = any (p_batches) and k.kind = 'entry';
+  analyze private.repair_scope_carts, private.repair_scope_entries;
+
+  if p_lock then
+    perform 1 from public.carts c
+    where c.id in (select s.id from private.repair_scope_carts s)
+    order by c.id
+    for update;
+    perform 1 from public.location_queue q
+    where q.id in (select s.id from private.repair_scope_entries s)
+    order by q.id
+    for update;
   end if;
-  truncate private.repair_cart_merge, private.repair_entry_plan;
 
   -- Queue entries, part 1 ---------------------------------------------------------------
 
@@ -225,6 +404,7 @@ begin
       l.store_id is not null as location_ok,
       exists (select 1 from public.customers u where u.id = q.customer_id) as customer_ok
     from public.location_queue q
+    join private.repair_scope_entries s on s.id = q.id
     left join public.locations l on l.id = q.location_id
   ), ranked as (
     select b.*,
@@ -262,6 +442,7 @@ begin
   with old as (
     select c.id, c.status, private.legacy_cart_status(c.status) as mapped
     from public.carts c
+    join private.repair_scope_carts s on s.id = c.id
     where c.status is null or c.status not in ('active', 'completed', 'abandoned', 'merged')
   ), changed as (
     update public.carts c set status = o.mapped, updated_at = now()
@@ -287,6 +468,7 @@ begin
                 and q.location_id = c.location_id
                 and private.legacy_entry_status(q.status) in ('waiting', 'called')) as has_open_entry
     from public.carts c
+    join private.repair_scope_carts s on s.id = c.id
     where private.legacy_cart_status(c.status) = 'active'
       and (c.customer_id is not null or nullif(btrim(c.device_id), '') is not null)
   ), ranked as (
@@ -318,7 +500,8 @@ begin
   -- 4. The remaining carts whose active status is spelled another way.
   with changed as (
     update public.carts c set status = 'active', updated_at = now()
-    where c.status <> 'active' and private.legacy_cart_status(c.status) = 'active'
+    from private.repair_scope_carts s
+    where s.id = c.id and c.status <> 'active' and private.legacy_cart_status(c.status) = 'active'
     returning c.id, c.status
   )
   insert into private.repair_report (table_name, row_id, reason, action, detail)
@@ -329,7 +512,8 @@ begin
   --     a trimmed device id or a corrected store must not meet a duplicate.)
   with changed as (
     update public.carts c set device_id = nullif(btrim(c.device_id), '')
-    where c.device_id is distinct from nullif(btrim(c.device_id), '')
+    from private.repair_scope_carts s
+    where s.id = c.id and c.device_id is distinct from nullif(btrim(c.device_id), '')
     returning c.id
   )
   insert into private.repair_report (table_name, row_id, reason, action)
@@ -338,8 +522,9 @@ begin
 
   with changed as (
     update public.carts c set store_id = l.store_id
-    from public.locations l
-    where l.id = c.location_id and l.store_id is not null and c.store_id is distinct from l.store_id
+    from private.repair_scope_carts s, public.locations l
+    where s.id = c.id and l.id = c.location_id and l.store_id is not null
+      and c.store_id is distinct from l.store_id
     returning c.id
   )
   insert into private.repair_report (table_name, row_id, reason, action)
@@ -368,7 +553,8 @@ begin
   v_counts := v_counts || jsonb_build_object('carts_created_for_open_entries', v_n);
 
   -- 7. The other entries: an open one carries its customer's active cart at its location; a
-  --    closed one keeps its cart unless that cart is in another store.
+  --    closed one keeps its cart unless that cart is in another store (the store of the
+  --    cart's location, which the cart has once repaired, whichever batch that is in).
   update private.repair_entry_plan p set
     new_status = case when p.close_reason is null then coalesce(p.mapped, p.old_status)
                       else p.new_status end,
@@ -378,14 +564,32 @@ begin
          where c.customer_id = p.customer_id and c.location_id = p.location_id
            and c.status = 'active')
       when exists (select 1 from public.carts c
-                   where c.id = p.old_cart and c.store_id is distinct from p.new_store) then null
+                   left join public.locations cl on cl.id = c.location_id
+                   where c.id = p.old_cart
+                     and coalesce(cl.store_id, c.store_id) is distinct from p.new_store) then null
       else p.old_cart
     end;
   v_n := private.repair_apply_entry_plan('all');
   v_counts := v_counts || jsonb_build_object('entries_changed', v_n);
 
-  -- Kept as they are, and reported: rows that break a rule of the new model -------------
+  truncate private.repair_scope_carts, private.repair_scope_entries, private.repair_cart_merge,
+    private.repair_entry_plan;
+  return v_counts;
+end
+$$;
+comment on function private.repair_batch(bigint[], boolean, boolean) is
+  'Part of the repair: repairs the keys and rows of some batches of private.repair_keys (merges duplicates, maps statuses, links open entries to carts) and reports what it changed.';
 
+-- Reports the rows that break a rule of the new model and are kept as they are. Reads the
+-- tables without locking them; a row already reported is not reported again.
+create or replace function private.repair_report_kept() returns integer
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_total integer := 0;
+  v_n integer;
+begin
   insert into private.repair_report (table_name, row_id, reason, action, detail)
   select 'carts', c.id, r.reason, 'kept', r.detail
   from public.carts c
@@ -407,6 +611,8 @@ begin
   ) as r(reason, hit, detail)
   where r.hit
   on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_total := v_total + v_n;
 
   insert into private.repair_report (table_name, row_id, reason, action, detail)
   select 'cart_items', i.id, r.reason, 'kept', r.detail
@@ -423,6 +629,8 @@ begin
   ) as r(reason, hit, detail)
   where r.hit
   on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_total := v_total + v_n;
 
   insert into private.repair_report (table_name, row_id, reason, action, detail)
   select 'location_queue', q.id, r.reason, 'kept', r.detail
@@ -445,8 +653,51 @@ begin
   ) as r(reason, hit, detail)
   where r.hit
   on conflict do nothing;
+  get diagnostics v_n = row_count;
+  v_total := v_total + v_n;
+  return v_total;
+end
+$$;
+comment on function private.repair_report_kept() is
+  'Part of the repair: reports the rows kept as they are (they break a rule of the new model). Returns the number of rows newly reported.';
 
-  truncate private.repair_cart_merge, private.repair_entry_plan;
+-- The whole repair in the caller's transaction: what 20260123000810 runs when its runner
+-- wraps the file in a transaction (it cannot commit batch by batch there), and what the
+-- database owner can run again (`select private.repair_legacy_rows();`, a no-op on a
+-- repaired database). Writers wait for it, reads go on.
+create or replace function private.repair_legacy_rows() returns jsonb
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_counts jsonb;
+  v_batches bigint[];
+  v_n integer;
+begin
+  -- Apps of the previous version keep writing during the deploy. In one transaction over
+  -- every key, their row locks taken in another order would deadlock with the repair's, and
+  -- the duplicate guard's advisory lock per key would be held until commit for every key
+  -- (on a big database more locks than the shared lock table holds). So writers wait until
+  -- the repair commits, and the guard is off for this transaction only (the table lock
+  -- covers ALTER TABLE's); reads go on. The lock is asked for under the runner's
+  -- lock_timeout: on a busy table the file fails cleanly (55P03) and can be applied again.
+  lock table public.carts, public.cart_items, public.location_queue in exclusive mode;
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
+    alter table public.carts disable trigger carts_guard_duplicates;
+  end if;
+  if exists (select 1 from pg_catalog.pg_trigger t
+             where t.tgname = 'location_queue_guard_duplicates'
+               and t.tgrelid = 'public.location_queue'::regclass) then
+    alter table public.location_queue disable trigger location_queue_guard_duplicates;
+  end if;
+
+  perform private.repair_list_keys();
+  select coalesce(array_agg(distinct k.batch_no), '{}') into v_batches from private.repair_keys k;
+  v_counts := private.repair_batch(v_batches, false, true);
+  v_n := private.repair_report_kept();
+  truncate private.repair_keys;
+
   if exists (select 1 from pg_catalog.pg_trigger t
              where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
     alter table public.carts enable trigger carts_guard_duplicates;
@@ -461,13 +712,15 @@ begin
 end
 $$;
 comment on function private.repair_legacy_rows() is
-  'Repairs legacy rows for the new model (merges duplicates, maps statuses, links open entries to carts) and reports every row it changed or kept; idempotent. Run by migration 20260123000800; can be run again by the database owner.';
+  'Repairs legacy rows for the new model in one transaction (merges duplicates, maps statuses, links open entries to carts) and reports every row it changed or kept; idempotent. Run by migration 20260123000810 inside a runner''s transaction; can be run again by the database owner.';
 revoke all on function private.legacy_cart_status(text) from public, anon, authenticated;
 revoke all on function private.legacy_entry_status(text) from public, anon, authenticated;
 revoke all on function private.repair_legacy_rows() from public, anon, authenticated, service_role;
 revoke all on function private.repair_apply_entry_plan(text) from public, anon, authenticated, service_role;
-
-select private.repair_legacy_rows() as repair_summary;
+revoke all on function private.repair_list_keys(integer, integer) from public, anon, authenticated, service_role;
+revoke all on function private.repair_add_counts(jsonb, jsonb) from public, anon, authenticated, service_role;
+revoke all on function private.repair_batch(bigint[], boolean, boolean) from public, anon, authenticated, service_role;
+revoke all on function private.repair_report_kept() from public, anon, authenticated, service_role;
 
 reset lock_timeout;
 reset statement_timeout;

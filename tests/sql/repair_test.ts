@@ -2,8 +2,10 @@
 // select-then-insert function made and the messy rows real POS databases hold (statuses
 // outside the new set, rows without a store, a store that is not the location's, a deleted
 // location or customer, a party of 0, a discount line, device ids with stray spaces, open
-// entries on the wrong cart). The migrations apply without error, both as one transaction
-// per file (the Supabase CLI) and statement by statement (`psql -f`), with the same result;
+// entries on the wrong cart). The migrations apply without error, each file as one batch (the
+// Supabase CLI: the repair commits key batch by key batch), statement by statement (`psql -f`)
+// and each file in a transaction psql opens around it (the repair in one transaction), with
+// the same result;
 // no row is lost, item quantities per customer + location are unchanged, the invariants hold,
 // every row the repair changed or kept is in private.repair_report, and a second run writes
 // nothing (no change record in logical decoding).
@@ -19,6 +21,8 @@ import {
 } from "../../stack/postgres.ts";
 
 const FIXTURE = new URL("./fixtures/legacy_seed_schema.sql", import.meta.url).pathname;
+// The legacy classes at scale (bench/sql/legacy_load_setup.sql: deterministic, set-based).
+const AT_SCALE = new URL("../../bench/sql/legacy_load_setup.sql", import.meta.url).pathname;
 type Sql = postgres.Sql<Record<string, never>>;
 // deno-lint-ignore no-explicit-any
 type Row = Record<string, any>;
@@ -39,7 +43,8 @@ async function rows(sql: Sql, table: string): Promise<Map<string, Row>> {
 
 /** Quantities per owner of a cart (customer + location, or trimmed device + location). */
 async function quantities(sql: Sql): Promise<Record<string, number>> {
-  const list = await sql`select coalesce(c.customer_id::text, 'device:' || btrim(c.device_id::text))
+  const list =
+    await sql`select coalesce(c.customer_id::text, 'device:' || nullif(btrim(c.device_id::text), ''))
       || '@' || c.location_id as owner, sum(i.quantity)::int as q
     from public.cart_items i join public.carts c on c.id = i.cart_id group by 1 order by 1`;
   return Object.fromEntries(list.map((r) => [r.owner, r.q]));
@@ -69,10 +74,17 @@ async function normalized(sql: Sql): Promise<string> {
   });
 }
 
-async function repairedDatabase(mode: FileMode) {
-  const dbUrl = await createDatabase(stackInfo().dbUrl, `poscart_legacy_${mode}`);
+async function repairedDatabase(mode: FileMode, carts = 0) {
+  const dbUrl = await createDatabase(
+    stackInfo().dbUrl,
+    `poscart_legacy_${mode}${carts ? `_${carts}` : ""}`,
+  );
   await runSqlFile(dbUrl, FIXTURE);
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  if (carts) {
+    await runSqlFile(dbUrl, AT_SCALE);
+    await sql`select legacy_load.generate(${carts}::int, ${carts / 10}::int, 50)`;
+  }
   const before = {
     carts: await rows(sql, "carts"),
     items: await rows(sql, "cart_items"),
@@ -86,6 +98,7 @@ async function repairedDatabase(mode: FileMode) {
 Deno.test("repair: a messy legacy database takes every migration, loses nothing, reports what it kept", async () => {
   const tx = await repairedDatabase("transaction");
   const stmts = await repairedDatabase("statements");
+  const wrapped = await repairedDatabase("wrapped");
   try {
     const { sql, before } = tx;
     const after = {
@@ -241,14 +254,18 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
     });
     assert.equal(asOldStaff.created, false, "existing staff still reach their customers' carts");
 
-    // The same result statement by statement (psql -f) as one transaction per file.
-    assert.equal(await normalized(stmts.sql), await normalized(sql));
+    // The same result statement by statement (psql -f), and in one transaction per file
+    // (psql --single-transaction), as in batches of keys (the Supabase CLI's way).
+    const expected = await normalized(sql);
+    assert.equal(await normalized(stmts.sql), expected, "psql -f");
+    assert.equal(await normalized(wrapped.sql), expected, "psql --single-transaction");
 
-    // A second run writes nothing: no change record at all.
+    // A second run writes nothing, in batches or in one transaction: no change record at all.
     const slot = "poscart_repair_twice";
     await sql`select pg_create_logical_replication_slot(${slot}, 'test_decoding')`;
     try {
       await applyMigrations(tx.dbUrl);
+      await applyMigrations(tx.dbUrl, undefined, "wrapped");
       const changes = await sql`select data from pg_logical_slot_get_changes(${slot}, null, null,
         'skip-empty-xacts', '1', 'include-xids', '0')`;
       const data = changes.map((c) => c.data as string).filter((d) => d.startsWith("table "));
@@ -260,5 +277,31 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
   } finally {
     await tx.sql.end();
     await stmts.sql.end();
+    await wrapped.sql.end();
+  }
+});
+
+Deno.test("repair: a legacy database of 20,000 carts repaired in batches of keys ends as repaired in one transaction", async () => {
+  const batched = await repairedDatabase("transaction", 20_000);
+  const oneShot = await repairedDatabase("wrapped", 20_000);
+  try {
+    const { sql, before } = batched;
+    const [{ changed }] = await sql`select count(distinct r.row_id)::int as changed
+      from private.repair_report r where r.action <> 'kept'`;
+    assert.ok(changed > 1000, `the repair changed ${changed} rows`);
+    assert.deepEqual(await quantities(sql), before.quantities, "quantities per owner");
+    assert.equal((await rows(sql, "cart_items")).size, before.items.size);
+    assert.equal((await rows(sql, "location_queue")).size, before.entries.size);
+    const census = await sql`select invariant, violations::int from private.invariant_census()
+      where violations > 0`;
+    assert.deepEqual([...census], [], "invariants after the batched repair");
+    const expected = await normalized(oneShot.sql);
+    assert.equal(await normalized(sql), expected, "batches of keys vs one transaction");
+    console.log(
+      `${before.carts.size} legacy carts, ${changed} rows changed: the same in batches and in one transaction`,
+    );
+  } finally {
+    await batched.sql.end();
+    await oneShot.sql.end();
   }
 });
