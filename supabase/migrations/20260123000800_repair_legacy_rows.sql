@@ -590,68 +590,94 @@ declare
   v_total integer := 0;
   v_n integer;
 begin
+  -- Each table is read once, with its references joined (not probed row by row); only the
+  -- rows that break a rule are expanded into report rows.
   insert into private.repair_report (table_name, row_id, reason, action, detail)
-  select 'carts', c.id, r.reason, 'kept', r.detail
-  from public.carts c
+  select 'carts', x.id, r.reason, 'kept', r.detail
+  from (
+    select c.id, c.status, c.location_id, c.customer_id, c.device_id,
+      private.legacy_cart_status(c.status) is null
+        or c.status = 'merged' and c.merged_into is null as status_unknown,
+      c.location_id is null or l.store_id is null as location_missing,
+      c.customer_id is not null and u.id is null as customer_missing,
+      c.status = 'active' and c.customer_id is null and c.device_id is null
+        as anonymous_without_device,
+      c.device_id is not null
+        and (char_length(c.device_id) > 200 or c.device_id ~ '[[:cntrl:]]') as device_id_invalid
+    from public.carts c
+    left join public.locations l on l.id = c.location_id
+    left join public.customers u on u.id = c.customer_id
+  ) x
   cross join lateral (values
-    ('status_unknown', private.legacy_cart_status(c.status) is null
-      or c.status = 'merged' and c.merged_into is null,
-     jsonb_build_object('status', c.status)),
-    ('location_missing', c.location_id is null
-      or not exists (select 1 from public.locations l where l.id = c.location_id and l.store_id is not null),
-     jsonb_build_object('location_id', c.location_id)),
-    ('customer_missing', c.customer_id is not null
-      and not exists (select 1 from public.customers u where u.id = c.customer_id),
-     jsonb_build_object('customer_id', c.customer_id)),
-    ('anonymous_without_device', c.status = 'active' and c.customer_id is null and c.device_id is null,
-     '{}'::jsonb),
-    ('device_id_invalid', c.device_id is not null
-      and (char_length(c.device_id) > 200 or c.device_id ~ '[[:cntrl:]]'),
-     jsonb_build_object('length', char_length(c.device_id)))
+    ('status_unknown', x.status_unknown, jsonb_build_object('status', x.status)),
+    ('location_missing', x.location_missing, jsonb_build_object('location_id', x.location_id)),
+    ('customer_missing', x.customer_missing, jsonb_build_object('customer_id', x.customer_id)),
+    ('anonymous_without_device', x.anonymous_without_device, '{}'::jsonb),
+    ('device_id_invalid', x.device_id_invalid,
+     jsonb_build_object('length', char_length(x.device_id)))
   ) as r(reason, hit, detail)
-  where r.hit
+  where (x.status_unknown or x.location_missing or x.customer_missing
+      or x.anonymous_without_device or x.device_id_invalid)
+    and r.hit
   on conflict do nothing;
   get diagnostics v_n = row_count;
   v_total := v_total + v_n;
 
   insert into private.repair_report (table_name, row_id, reason, action, detail)
-  select 'cart_items', i.id, r.reason, 'kept', r.detail
-  from public.cart_items i
+  select 'cart_items', x.id, r.reason, 'kept', r.detail
+  from (
+    select i.id, i.quantity, i.unit_price, i.product_id, i.cart_id,
+      i.quantity is null or i.quantity not between 1 and 100000 as quantity_out_of_range,
+      i.unit_price is null or i.unit_price < 0 as unit_price_out_of_range,
+      i.product_id is null or char_length(i.product_id) not between 1 and 200
+        or i.product_id ~ '[[:cntrl:]]' as product_id_invalid,
+      i.cart_id is null or c.id is null as cart_missing
+    from public.cart_items i
+    left join public.carts c on c.id = i.cart_id
+  ) x
   cross join lateral (values
-    ('quantity_out_of_range', i.quantity is null or i.quantity not between 1 and 100000,
-     jsonb_build_object('quantity', i.quantity)),
-    ('unit_price_out_of_range', i.unit_price is null or i.unit_price < 0,
-     jsonb_build_object('unit_price', i.unit_price)),
-    ('product_id_invalid', i.product_id is null or char_length(i.product_id) not between 1 and 200
-      or i.product_id ~ '[[:cntrl:]]', jsonb_build_object('product_id', left(i.product_id, 200))),
-    ('cart_missing', i.cart_id is null or not exists (select 1 from public.carts c where c.id = i.cart_id),
-     jsonb_build_object('cart_id', i.cart_id))
+    ('quantity_out_of_range', x.quantity_out_of_range, jsonb_build_object('quantity', x.quantity)),
+    ('unit_price_out_of_range', x.unit_price_out_of_range,
+     jsonb_build_object('unit_price', x.unit_price)),
+    ('product_id_invalid', x.product_id_invalid,
+     jsonb_build_object('product_id', left(x.product_id, 200))),
+    ('cart_missing', x.cart_missing, jsonb_build_object('cart_id', x.cart_id))
   ) as r(reason, hit, detail)
-  where r.hit
+  where (x.quantity_out_of_range or x.unit_price_out_of_range or x.product_id_invalid
+      or x.cart_missing)
+    and r.hit
   on conflict do nothing;
   get diagnostics v_n = row_count;
   v_total := v_total + v_n;
 
   insert into private.repair_report (table_name, row_id, reason, action, detail)
-  select 'location_queue', q.id, r.reason, 'kept', r.detail
-  from public.location_queue q
+  select 'location_queue', x.id, r.reason, 'kept', r.detail
+  from (
+    select q.id, q.status, q.party_size, q.note, q.location_id, q.customer_id, q.device_id,
+      q.status not in ('waiting', 'called', 'served', 'removed', 'no_show') as status_unknown,
+      q.party_size is not null and q.party_size not between 1 and 100 as party_size_out_of_range,
+      char_length(q.note) > 500 as note_too_long,
+      q.location_id is null or l.store_id is null as location_missing,
+      q.customer_id is not null and u.id is null as customer_missing,
+      q.device_id is not null
+        and (char_length(q.device_id) > 200 or q.device_id ~ '[[:cntrl:]]') as device_id_invalid
+    from public.location_queue q
+    left join public.locations l on l.id = q.location_id
+    left join public.customers u on u.id = q.customer_id
+  ) x
   cross join lateral (values
-    ('status_unknown', q.status not in ('waiting', 'called', 'served', 'removed', 'no_show'),
-     jsonb_build_object('status', q.status)),
-    ('party_size_out_of_range', q.party_size is not null and q.party_size not between 1 and 100,
-     jsonb_build_object('party_size', q.party_size)),
-    ('note_too_long', char_length(q.note) > 500, jsonb_build_object('length', char_length(q.note))),
-    ('location_missing', q.location_id is null
-      or not exists (select 1 from public.locations l where l.id = q.location_id and l.store_id is not null),
-     jsonb_build_object('location_id', q.location_id)),
-    ('customer_missing', q.customer_id is not null
-      and not exists (select 1 from public.customers u where u.id = q.customer_id),
-     jsonb_build_object('customer_id', q.customer_id)),
-    ('device_id_invalid', q.device_id is not null
-      and (char_length(q.device_id) > 200 or q.device_id ~ '[[:cntrl:]]'),
-     jsonb_build_object('length', char_length(q.device_id)))
+    ('status_unknown', x.status_unknown, jsonb_build_object('status', x.status)),
+    ('party_size_out_of_range', x.party_size_out_of_range,
+     jsonb_build_object('party_size', x.party_size)),
+    ('note_too_long', x.note_too_long, jsonb_build_object('length', char_length(x.note))),
+    ('location_missing', x.location_missing, jsonb_build_object('location_id', x.location_id)),
+    ('customer_missing', x.customer_missing, jsonb_build_object('customer_id', x.customer_id)),
+    ('device_id_invalid', x.device_id_invalid,
+     jsonb_build_object('length', char_length(x.device_id)))
   ) as r(reason, hit, detail)
-  where r.hit
+  where (x.status_unknown or x.party_size_out_of_range or x.note_too_long
+      or x.location_missing or x.customer_missing or x.device_id_invalid)
+    and r.hit
   on conflict do nothing;
   get diagnostics v_n = row_count;
   v_total := v_total + v_n;
