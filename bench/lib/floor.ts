@@ -9,7 +9,10 @@
 //   `set_config(..., true)` first, RLS on): `POST /rest/v1/rpc/get_or_create_cart` vs
 //   `GET /rest/v1/carts?customer_id=eq..&location_id=eq..&status=eq.active`, the read a
 //   Supabase app would otherwise make for the same row. The statements are the ones the
-//   PostgREST stand-in (stack/postgrest/) sends, which follow PostgREST's.
+//   PostgREST stand-in (stack/postgrest/) sends, which follow PostgREST's;
+// - as PostgREST runs them: `POST /rest/v1/rpc/add_item` (one more of a product already on
+//   the cart) without and with an `Idempotency-Key` header (a new key each request: the key
+//   and the answer are stored in the same transaction), the cost of the key.
 //
 // The `do update` variant lives in the benchmark's own schema `bench_floor`, created here and
 // dropped at the end, never in the migrations.
@@ -38,7 +41,14 @@ export interface FloorOptions {
 }
 
 /** The pgbench scripts, in pairs compared with each other. */
-export const FLOOR_SCRIPTS = ["get", "select", "api_get", "api_read"] as const;
+export const FLOOR_SCRIPTS = [
+  "get",
+  "select",
+  "api_get",
+  "api_read",
+  "api_add_item",
+  "api_add_item_key",
+] as const;
 export type FloorScript = (typeof FLOOR_SCRIPTS)[number];
 
 export interface FloorClientResult {
@@ -51,6 +61,8 @@ export interface FloorClientResult {
   ratio: number;
   /** median over rounds of (api_get tps / api_read tps) of the same round */
   apiRatio: number;
+  /** median over rounds of (add_item with a key tps / add_item without one tps) */
+  keyRatio: number;
 }
 
 export interface RowsWritten {
@@ -122,7 +134,13 @@ async function pgbench(dbUrl: string, script: string, clients: number, seconds: 
 }
 
 /** The settings PostgREST applies before a request's statement, as one `select set_config`. */
-async function apiSettings(sql: postgres.Sql, o: FloorOptions, method: string, path: string) {
+async function apiSettings(
+  sql: postgres.Sql,
+  o: FloorOptions,
+  method: string,
+  path: string,
+  idempotencyKey?: string,
+) {
   const claims = {
     sub: o.userId,
     role: "authenticated",
@@ -150,8 +168,17 @@ async function apiSettings(sql: postgres.Sql, o: FloorOptions, method: string, p
     ["request.headers", JSON.stringify(headers)],
   ];
   const literal = (v: string) => `'${v.replaceAll("'", "''")}'`;
+  const config = (k: string, v: string) => `set_config(${literal(k)}, ${literal(v)}, true)`;
+  // A header whose value is SQL (a key made per request from pgbench variables).
+  const headersSql = idempotencyKey === undefined
+    ? literal(JSON.stringify(headers))
+    : `${
+      literal(JSON.stringify(headers).slice(0, -1) + ',"idempotency-key":"')
+    } || ${idempotencyKey} || '"}'`;
   return "select " +
-    settings.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(", ") + ";\n";
+    settings.filter(([k]) => k !== "request.headers").map(([k, v]) => config(k, v))
+      .concat(`set_config('request.headers', ${headersSql}, true)`).join(", ") +
+    ";\n";
 }
 
 const RESPONSE_GUCS =
@@ -194,6 +221,44 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
       `SELECT null::bigint AS total_result_set, pg_catalog.count(_postgrest_t) AS page_total, ` +
       `coalesce(json_agg(_postgrest_t), '[]')::text AS body, ${RESPONSE_GUCS}, ` +
       `'' AS response_inserted FROM ( SELECT * FROM pgrst_source ) _postgrest_t;\n` +
+      "commit;\n",
+    api_add_item: `-- POST /rest/v1/rpc/add_item as PostgREST runs it\n${header}` +
+      "begin isolation level read committed read write;\n" +
+      await apiSettings(sql, o, "POST", "/rpc/add_item") +
+      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
+      `'p_cart_id', (SELECT id FROM public.carts WHERE customer_id = ${key} AND location_id = ` +
+      `'${o.locationId}' AND status = 'active'), 'p_product_id', 'floor-sku', 'p_quantity', 1) ` +
+      `AS json_data) pgrst_payload, LATERAL (SELECT "p_cart_id", "p_product_id", "p_quantity" ` +
+      `FROM json_to_record(pgrst_payload.json_data) AS _("p_cart_id" uuid, "p_product_id" text, ` +
+      `"p_quantity" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "public"."add_item"(` +
+      `"p_cart_id" := pgrst_body."p_cart_id", "p_product_id" := pgrst_body."p_product_id", ` +
+      `"p_quantity" := pgrst_body."p_quantity") pgrst_scalar) pgrst_call) ` +
+      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
+      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
+      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
+      "commit;\n",
+    api_add_item_key:
+      `-- POST /rest/v1/rpc/add_item with a new Idempotency-Key as PostgREST runs it\n${header}` +
+      "begin isolation level read committed read write;\n" +
+      "\\set k random(1, 1000000000000)\n" +
+      await apiSettings(
+        sql,
+        o,
+        "POST",
+        "/rpc/add_item",
+        "'floor-' || (:client_id)::text || '-' || (:k)::text",
+      ) +
+      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
+      `'p_cart_id', (SELECT id FROM public.carts WHERE customer_id = ${key} AND location_id = ` +
+      `'${o.locationId}' AND status = 'active'), 'p_product_id', 'floor-sku', 'p_quantity', 1) ` +
+      `AS json_data) pgrst_payload, LATERAL (SELECT "p_cart_id", "p_product_id", "p_quantity" ` +
+      `FROM json_to_record(pgrst_payload.json_data) AS _("p_cart_id" uuid, "p_product_id" text, ` +
+      `"p_quantity" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "public"."add_item"(` +
+      `"p_cart_id" := pgrst_body."p_cart_id", "p_product_id" := pgrst_body."p_product_id", ` +
+      `"p_quantity" := pgrst_body."p_quantity") pgrst_scalar) pgrst_call) ` +
+      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
+      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
+      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
       "commit;\n",
   };
   await checkApiRead(o, texts.api_read);
@@ -258,7 +323,12 @@ export async function pgbenchFloor(
         number[]
       >;
       for (let round = 0; round < o.rounds; round++) {
-        for (const pair of [["get", "select"], ["api_get", "api_read"]] as const) {
+        const pairs = [
+          ["get", "select"],
+          ["api_get", "api_read"],
+          ["api_add_item", "api_add_item_key"],
+        ] as const;
+        for (const pair of pairs) {
           const order = round % 2 === 0 ? pair : [pair[1], pair[0]];
           for (const which of order) {
             const res = await pgbench(urlOf(which), scripts[which], clients, o.seconds);
@@ -277,6 +347,7 @@ export async function pgbenchFloor(
         ) as Record<FloorScript, number>,
         ratio: ratioOf("get", "select"),
         apiRatio: ratioOf("api_get", "api_read"),
+        keyRatio: ratioOf("api_add_item_key", "api_add_item"),
       });
     }
   } finally {
