@@ -356,7 +356,8 @@ async function main() {
     // 3. What the workload saw.
     const txs: Tx[] = [];
     for await (const entry of Deno.readDir(logDir)) {
-      txs.push(...parseTxLog(await Deno.readTextFile(`${logDir}/${entry.name}`)));
+      // One at a time: a log of a long run holds more transactions than a call's arguments.
+      for (const tx of parseTxLog(await Deno.readTextFile(`${logDir}/${entry.name}`))) txs.push(tx);
     }
     const window = { from, to };
     const byPhase: Record<Phase, number[]> = { before: [], during: [], after: [] };
