@@ -185,10 +185,26 @@ const RESPONSE_GUCS =
   "nullif(current_setting('response.headers', true), '') AS response_headers, " +
   "nullif(current_setting('response.status', true), '') AS response_status";
 
-/** Writes the four pgbench scripts; returns their paths. */
+/** Writes the floor's pgbench scripts; returns their paths. */
 async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
   const key = `('${FLOOR_ID_PREFIX}' || lpad(:i::text, 12, '0'))::uuid`;
   const header = `\\set i random(1, ${o.carts})\n`;
+  /** `POST /rest/v1/rpc/add_item` (one more of a product) as PostgREST runs it, after `settings`. */
+  const addItemScript = (what: string, settings: string) =>
+    `-- POST /rest/v1/rpc/add_item${what} as PostgREST runs it\n${header}` +
+    "begin isolation level read committed read write;\n" + settings +
+    `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
+    `'p_cart_id', (SELECT id FROM public.carts WHERE customer_id = ${key} AND location_id = ` +
+    `'${o.locationId}' AND status = 'active'), 'p_product_id', 'floor-sku', 'p_quantity', 1) ` +
+    `AS json_data) pgrst_payload, LATERAL (SELECT "p_cart_id", "p_product_id", "p_quantity" ` +
+    `FROM json_to_record(pgrst_payload.json_data) AS _("p_cart_id" uuid, "p_product_id" text, ` +
+    `"p_quantity" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "public"."add_item"(` +
+    `"p_cart_id" := pgrst_body."p_cart_id", "p_product_id" := pgrst_body."p_product_id", ` +
+    `"p_quantity" := pgrst_body."p_quantity") pgrst_scalar) pgrst_call) ` +
+    `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
+    `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
+    `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
+    "commit;\n";
   const texts: Record<FloorScript, string> = {
     get: `-- the product's RPC on an existing cart, as the database owner\n${header}` +
       `select public.get_or_create_cart(p_location_id := '${o.locationId}'::uuid, ` +
@@ -222,44 +238,17 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
       `coalesce(json_agg(_postgrest_t), '[]')::text AS body, ${RESPONSE_GUCS}, ` +
       `'' AS response_inserted FROM ( SELECT * FROM pgrst_source ) _postgrest_t;\n` +
       "commit;\n",
-    api_add_item: `-- POST /rest/v1/rpc/add_item as PostgREST runs it\n${header}` +
-      "begin isolation level read committed read write;\n" +
-      await apiSettings(sql, o, "POST", "/rpc/add_item") +
-      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
-      `'p_cart_id', (SELECT id FROM public.carts WHERE customer_id = ${key} AND location_id = ` +
-      `'${o.locationId}' AND status = 'active'), 'p_product_id', 'floor-sku', 'p_quantity', 1) ` +
-      `AS json_data) pgrst_payload, LATERAL (SELECT "p_cart_id", "p_product_id", "p_quantity" ` +
-      `FROM json_to_record(pgrst_payload.json_data) AS _("p_cart_id" uuid, "p_product_id" text, ` +
-      `"p_quantity" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "public"."add_item"(` +
-      `"p_cart_id" := pgrst_body."p_cart_id", "p_product_id" := pgrst_body."p_product_id", ` +
-      `"p_quantity" := pgrst_body."p_quantity") pgrst_scalar) pgrst_call) ` +
-      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
-      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
-      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
-      "commit;\n",
-    api_add_item_key:
-      `-- POST /rest/v1/rpc/add_item with a new Idempotency-Key as PostgREST runs it\n${header}` +
-      "begin isolation level read committed read write;\n" +
-      "\\set k random(1, 1000000000000)\n" +
-      await apiSettings(
+    api_add_item: addItemScript("", await apiSettings(sql, o, "POST", "/rpc/add_item")),
+    api_add_item_key: addItemScript(
+      " with a new Idempotency-Key",
+      "\\set k random(1, 1000000000000)\n" + await apiSettings(
         sql,
         o,
         "POST",
         "/rpc/add_item",
         "'floor-' || (:client_id)::text || '-' || (:k)::text",
-      ) +
-      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
-      `'p_cart_id', (SELECT id FROM public.carts WHERE customer_id = ${key} AND location_id = ` +
-      `'${o.locationId}' AND status = 'active'), 'p_product_id', 'floor-sku', 'p_quantity', 1) ` +
-      `AS json_data) pgrst_payload, LATERAL (SELECT "p_cart_id", "p_product_id", "p_quantity" ` +
-      `FROM json_to_record(pgrst_payload.json_data) AS _("p_cart_id" uuid, "p_product_id" text, ` +
-      `"p_quantity" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "public"."add_item"(` +
-      `"p_cart_id" := pgrst_body."p_cart_id", "p_product_id" := pgrst_body."p_product_id", ` +
-      `"p_quantity" := pgrst_body."p_quantity") pgrst_scalar) pgrst_call) ` +
-      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
-      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
-      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
-      "commit;\n",
+      ),
+    ),
   };
   await checkApiRead(o, texts.api_read);
   const paths = {} as Record<FloorScript, string>;

@@ -195,6 +195,54 @@ $$;
 comment on function private.ts_json(timestamptz) is
   'A timestamp as RFC 3339 text in UTC (null stays null).';
 
+-- For migration files that change several tables the apps write to: takes every lock the
+-- file needs in one go, before it changes anything, so the file never holds one table while
+-- it waits for the next (which is how a migration deadlocks with an app's transaction or
+-- keeps the apps waiting behind it). Each try waits at most 100 ms per table, less than
+-- deadlock_timeout (1 s), so where a try and an app's transaction wait for each other the try
+-- gives up before the app can be chosen to end the deadlock; a try that did not get every
+-- lock releases what it got (its subtransaction ends), pauses and tries again. The apps wait
+-- behind one try for at most 100 ms per table, then the file holds the locks until its
+-- transaction ends. Tables that do not exist yet (a new database) are skipped. Where a runner
+-- sends a file statement by statement (`psql -f`), this statement commits on its own and its
+-- locks end with it; each later statement then waits for its own lock with the file's
+-- lock_timeout.
+create or replace function private.lock_tables(p_tables text[], p_mode text, p_tries integer default 300)
+returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+  v_list text;
+begin
+  if p_mode not in ('share row exclusive', 'exclusive', 'access exclusive') then
+    raise exception 'lock mode % is not one a migration takes', p_mode using errcode = '22023';
+  end if;
+  select pg_catalog.string_agg(pg_catalog.to_regclass(t)::text, ', ' order by o)
+    into v_list
+  from unnest(p_tables) with ordinality as u(t, o)
+  where pg_catalog.to_regclass(t) is not null;
+  if v_list is null then
+    return;
+  end if;
+  for v_try in 1 .. p_tries loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '100ms', true);
+      execute pg_catalog.format('lock table %s in %s mode', v_list, p_mode);
+      perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+      return;
+    exception when lock_not_available or deadlock_detected then
+      perform pg_catalog.pg_sleep(least(0.05 * v_try, 1));
+    end;
+  end loop;
+  raise exception 'could not lock % in % mode in % tries', v_list, p_mode, p_tries
+    using errcode = '55P03', hint = 'a long transaction holds one of these tables; apply the file again';
+end
+$$;
+comment on function private.lock_tables(text[], text, integer) is
+  'Migrations: locks the tables all at once, each try waiting at most 100 ms per table, tries again after a pause (raises 55P03 after p_tries).';
+
 revoke all on function private.caller_user_id() from public, anon;
 revoke all on function private.claim_store_ids() from public, anon;
 revoke all on function private.is_database_itself() from public, anon;
@@ -205,6 +253,7 @@ revoke all on function private.check_entry_fields(integer, text) from public, an
 revoke all on function private.check_item_fields(text, integer, numeric) from public, anon;
 revoke all on function private.refuse_direct_write(text, text) from public, anon;
 revoke all on function private.ts_json(timestamptz) from public, anon;
+revoke all on function private.lock_tables(text[], text, integer) from public, anon, authenticated, service_role;
 grant execute on function private.caller_user_id() to authenticated, service_role;
 grant execute on function private.claim_store_ids() to authenticated, service_role;
 grant execute on function private.is_database_itself() to authenticated, service_role;

@@ -6,6 +6,10 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.stores', 'public.locations', 'public.customers'],
+  'access exclusive');
+
 create table if not exists public.stores (
   id uuid primary key default gen_random_uuid(),
   name text not null default '',

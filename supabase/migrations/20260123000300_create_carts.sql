@@ -13,6 +13,10 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.carts', 'public.cart_items'],
+  'access exclusive');
+
 create table if not exists public.carts (
   id uuid primary key default gen_random_uuid(),
   store_id uuid,

@@ -27,6 +27,10 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.carts', 'public.cart_items', 'public.location_queue'],
+  'access exclusive');
+
 -- ---------------------------------------------------------------------------------------
 -- Lookups, as the caller (row level security applies to API roles)
 

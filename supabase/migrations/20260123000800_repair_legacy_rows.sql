@@ -691,6 +691,29 @@ comment on function private.repair_report_kept() is
 -- wraps the file in a transaction (it cannot commit batch by batch there), and what the
 -- database owner can run again (`select private.repair_legacy_rows();`, a no-op on a
 -- repaired database). Writers wait for it, reads go on.
+-- The duplicate guard of 20260123000510 on or off (where it exists), for the repair in one
+-- transaction only.
+create or replace function private.repair_set_duplicate_guard(p_enabled boolean) returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_trigger record;
+begin
+  for v_trigger in
+    select t.tgrelid::regclass as rel, t.tgname
+    from pg_catalog.pg_trigger t
+    where (t.tgrelid, t.tgname) in (('public.carts'::regclass, 'carts_guard_duplicates'),
+      ('public.location_queue'::regclass, 'location_queue_guard_duplicates'))
+  loop
+    execute pg_catalog.format('alter table %s %s trigger %I', v_trigger.rel,
+      case when p_enabled then 'enable' else 'disable' end, v_trigger.tgname);
+  end loop;
+end
+$$;
+comment on function private.repair_set_duplicate_guard(boolean) is
+  'Turns the duplicate guard''s triggers on or off (the repair in one transaction).';
+
 create or replace function private.repair_legacy_rows() returns jsonb
 language plpgsql volatile
 set search_path = ''
@@ -707,16 +730,9 @@ begin
   -- the repair commits, and the guard is off for this transaction only (the table lock
   -- covers ALTER TABLE's); reads go on. The lock is asked for under the runner's
   -- lock_timeout: on a busy table the file fails cleanly (55P03) and can be applied again.
-  lock table public.carts, public.cart_items, public.location_queue in exclusive mode;
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
-    alter table public.carts disable trigger carts_guard_duplicates;
-  end if;
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'location_queue_guard_duplicates'
-               and t.tgrelid = 'public.location_queue'::regclass) then
-    alter table public.location_queue disable trigger location_queue_guard_duplicates;
-  end if;
+  perform private.lock_tables(array['public.carts', 'public.cart_items', 'public.location_queue'],
+    'exclusive');
+  perform private.repair_set_duplicate_guard(false);
 
   perform private.repair_list_keys();
   select coalesce(array_agg(distinct k.batch_no), '{}') into v_batches from private.repair_keys k;
@@ -724,15 +740,7 @@ begin
   v_n := private.repair_report_kept();
   truncate private.repair_keys;
 
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'carts_guard_duplicates' and t.tgrelid = 'public.carts'::regclass) then
-    alter table public.carts enable trigger carts_guard_duplicates;
-  end if;
-  if exists (select 1 from pg_catalog.pg_trigger t
-             where t.tgname = 'location_queue_guard_duplicates'
-               and t.tgrelid = 'public.location_queue'::regclass) then
-    alter table public.location_queue enable trigger location_queue_guard_duplicates;
-  end if;
+  perform private.repair_set_duplicate_guard(true);
   select count(*) into v_n from private.repair_report;
   return v_counts || jsonb_build_object('report_rows', v_n);
 end
@@ -742,6 +750,7 @@ comment on function private.repair_legacy_rows() is
 revoke all on function private.legacy_cart_status(text) from public, anon, authenticated;
 revoke all on function private.legacy_entry_status(text) from public, anon, authenticated;
 revoke all on function private.repair_legacy_rows() from public, anon, authenticated, service_role;
+revoke all on function private.repair_set_duplicate_guard(boolean) from public, anon, authenticated, service_role;
 revoke all on function private.repair_apply_entry_plan(text) from public, anon, authenticated, service_role;
 revoke all on function private.repair_list_keys(integer, integer) from public, anon, authenticated, service_role;
 revoke all on function private.repair_add_counts(jsonb, jsonb) from public, anon, authenticated, service_role;

@@ -3,8 +3,10 @@
 -- `psql -c`) runs it outside a transaction block, and the repair commits batch by batch:
 -- each batch of keys locks only its own keys and rows for a fraction of a second, so the
 -- apps of the previous version keep writing during the repair and wait at most for one
--- batch. A batch that meets a lock held longer than its 3 s lock_timeout, a deadlock with an
--- app's transaction, or a duplicate an app added meanwhile is rolled back and tried again.
+-- batch. A batch that meets a lock held longer than its 500 ms lock_timeout (less than
+-- deadlock_timeout: where a batch and an app's transaction wait for each other, the batch
+-- gives up first), a deadlock with an app's transaction, or a duplicate an app added meanwhile
+-- is rolled back and tried again.
 -- After the last batch the keys are listed again, to repair what apps changed meanwhile,
 -- until nothing is left (at most three more rounds). Then the rows kept as they are are
 -- reported. Where the runner has opened a transaction around the file (`psql
@@ -29,7 +31,7 @@ begin
     return;
   end if;
 
-  perform pg_catalog.set_config('lock_timeout', '3s', false);
+  perform pg_catalog.set_config('lock_timeout', '500ms', false);
   loop
     perform private.repair_list_keys();
     select coalesce(array_agg(distinct k.batch_no order by k.batch_no), '{}')

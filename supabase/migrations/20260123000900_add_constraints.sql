@@ -14,6 +14,11 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.stores', 'public.locations', 'public.customers',
+  'public.carts', 'public.cart_items', 'public.location_queue'],
+  'access exclusive');
+
 -- locations and customers
 alter table public.locations drop constraint if exists locations_store_fkey;
 alter table public.locations add constraint locations_store_fkey

@@ -6,6 +6,10 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.carts', 'public.location_queue'],
+  'access exclusive');
+
 do $$
 declare
   v_index text;

@@ -16,6 +16,11 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.stores', 'public.locations', 'public.customers',
+  'public.store_members', 'public.carts', 'public.cart_items', 'public.location_queue'],
+  'access exclusive');
+
 alter table public.stores enable row level security;
 alter table public.locations enable row level security;
 alter table public.customers enable row level security;

@@ -9,6 +9,10 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- Every lock this file takes, at once (private.lock_tables).
+select private.lock_tables(array['public.carts', 'public.cart_items', 'public.location_queue'],
+  'access exclusive');
+
 alter table public.carts replica identity full;
 alter table public.cart_items replica identity full;
 alter table public.location_queue replica identity full;

@@ -9,13 +9,19 @@
 -- PostgREST hands to the transaction in `request.headers`). A change that writes nothing (a
 -- repeat get, a no-op update) records nothing.
 --
+-- The triggers that record the changes of the apps' tables are created by
+-- 20260123001510_record_cart_events.sql, in a transaction of their own that holds those
+-- tables' locks for milliseconds.
+--
 -- Staff read their own stores' events (row level security); nobody changes or deletes them:
 -- the table has no write grant for any API role, and a trigger refuses UPDATE and DELETE even
 -- for the owner. docs/api.md ("History") has the query that answers "why does this customer
 -- have two carts?".
 
 set lock_timeout = '3s';
-set statement_timeout = '30s';
+-- The history of the repair below reads the repair report and the rows it names (no lock an
+-- app's write waits for): on a big database it may take longer than 30 s.
+set statement_timeout = '15min';
 
 create table if not exists public.cart_events (
   id bigint generated always as identity primary key,
@@ -176,18 +182,6 @@ end
 $$;
 comment on function private.cart_events_append_only() is 'Trigger: cart_events rows are never changed or deleted.';
 
-drop trigger if exists carts_record_event on public.carts;
-create trigger carts_record_event after insert or update on public.carts
-  for each row execute function private.carts_record_event();
-comment on trigger carts_record_event on public.carts is 'History (one event per change).';
-drop trigger if exists cart_items_record_event on public.cart_items;
-create trigger cart_items_record_event after insert or update or delete on public.cart_items
-  for each row execute function private.cart_items_record_event();
-comment on trigger cart_items_record_event on public.cart_items is 'History (one event per change).';
-drop trigger if exists location_queue_record_event on public.location_queue;
-create trigger location_queue_record_event after insert or update on public.location_queue
-  for each row execute function private.location_queue_record_event();
-comment on trigger location_queue_record_event on public.location_queue is 'History (one event per change).';
 drop trigger if exists cart_events_append_only on public.cart_events;
 create trigger cart_events_append_only before update or delete on public.cart_events
   for each row execute function private.cart_events_append_only();
