@@ -118,10 +118,13 @@ export function phaseOf(at: number, window: { from: number; to: number }): Phase
 
 /** The SQLSTATE of a psql error after which an operator applies the file again, from the
  * server's message (the throwaway cluster runs in the C locale): 55P03 (a lock wait passed
- * `lock_timeout`, or a NOWAIT lock was refused) and 40P01 (deadlock: this session was chosen
+ * `lock_timeout`, a NOWAIT lock was refused, or private.lock_tables gave up) and 40P01 (deadlock: this session was chosen
  * to end it). Null for any other error. */
 export function retryableState(message: string): "55P03" | "40P01" | null {
-  if (/ERROR:\s+(canceling statement due to lock timeout|could not obtain lock on)/.test(message)) {
+  if (
+    /ERROR:\s+(canceling statement due to lock timeout|could not obtain lock on|could not lock \S)/
+      .test(message)
+  ) {
     return "55P03";
   }
   if (/ERROR:\s+deadlock detected/.test(message)) return "40P01";

@@ -198,22 +198,31 @@ comment on function private.ts_json(timestamptz) is
 -- For migration files that change several tables the apps write to: takes every lock the
 -- file needs in one go, before it changes anything, so the file never holds one table while
 -- it waits for the next (which is how a migration deadlocks with an app's transaction or
--- keeps the apps waiting behind it). Each try waits at most 100 ms per table, less than
+-- keeps the apps waiting behind it). Most tries wait at most 100 ms per table, less than
 -- deadlock_timeout (1 s), so where a try and an app's transaction wait for each other the try
 -- gives up before the app can be chosen to end the deadlock; a try that did not get every
--- lock releases what it got (its subtransaction ends), pauses and tries again. The apps wait
--- behind one try for at most 100 ms per table, then the file holds the locks until its
--- transaction ends. Tables that do not exist yet (a new database) are skipped. Where a runner
--- sends a file statement by statement (`psql -f`), this statement commits on its own and its
--- locks end with it; each later statement then waits for its own lock with the file's
--- lock_timeout.
-create or replace function private.lock_tables(p_tables text[], p_mode text, p_tries integer default 300)
-returns void
+-- lock releases what it got (its subtransaction ends), pauses and tries again. Every fifth
+-- try waits up to deadlock_timeout + 500 ms: PostgreSQL cancels an autovacuum that blocks a
+-- lock request for deadlock_timeout (on a big table it would otherwise hold the table past
+-- any number of short tries), and in a deadlock this session, which waited first, is the one
+-- its check ends. The apps wait behind one try for at most 100 ms per table (1.5 s on a long
+-- try), then the file holds the locks until its transaction ends. After p_max_wait it gives
+-- up with 55P03, and the file can be applied again. Tables that do not exist yet (a new
+-- database) are skipped. Where a runner sends a file statement by statement (`psql -f`), this
+-- statement commits on its own and its locks end with it; each later statement then waits
+-- for its own lock with the file's lock_timeout.
+create or replace function private.lock_tables(
+  p_tables text[], p_mode text, p_max_wait interval default '20 seconds'
+) returns void
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
   v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
+  v_long_try text := (extract(epoch from pg_catalog.current_setting('deadlock_timeout')::interval)
+    * 1000 + 500)::bigint::text || 'ms';
+  v_started timestamptz := pg_catalog.clock_timestamp();
+  v_try integer := 0;
   v_list text;
 begin
   if p_mode not in ('share row exclusive', 'exclusive', 'access exclusive') then
@@ -226,22 +235,25 @@ begin
   if v_list is null then
     return;
   end if;
-  for v_try in 1 .. p_tries loop
+  loop
+    v_try := v_try + 1;
     begin
-      perform pg_catalog.set_config('lock_timeout', '100ms', true);
+      perform pg_catalog.set_config('lock_timeout',
+        case when v_try % 5 = 0 then v_long_try else '100ms' end, true);
       execute pg_catalog.format('lock table %s in %s mode', v_list, p_mode);
       perform pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
       return;
     exception when lock_not_available or deadlock_detected then
-      perform pg_catalog.pg_sleep(least(0.05 * v_try, 1));
+      exit when pg_catalog.clock_timestamp() - v_started > p_max_wait;
+      perform pg_catalog.pg_sleep(least(0.02 * v_try, 0.2));
     end;
   end loop;
-  raise exception 'could not lock % in % mode in % tries', v_list, p_mode, p_tries
+  raise exception 'could not lock % in % mode in % tries (%)', v_list, p_mode, v_try, p_max_wait
     using errcode = '55P03', hint = 'a long transaction holds one of these tables; apply the file again';
 end
 $$;
-comment on function private.lock_tables(text[], text, integer) is
-  'Migrations: locks the tables all at once, each try waiting at most 100 ms per table, tries again after a pause (raises 55P03 after p_tries).';
+comment on function private.lock_tables(text[], text, interval) is
+  'Migrations: locks the tables all at once, most tries waiting at most 100 ms per table, tries again after a pause (raises 55P03 after p_max_wait).';
 
 revoke all on function private.caller_user_id() from public, anon;
 revoke all on function private.claim_store_ids() from public, anon;
@@ -253,7 +265,7 @@ revoke all on function private.check_entry_fields(integer, text) from public, an
 revoke all on function private.check_item_fields(text, integer, numeric) from public, anon;
 revoke all on function private.refuse_direct_write(text, text) from public, anon;
 revoke all on function private.ts_json(timestamptz) from public, anon;
-revoke all on function private.lock_tables(text[], text, integer) from public, anon, authenticated, service_role;
+revoke all on function private.lock_tables(text[], text, interval) from public, anon, authenticated, service_role;
 grant execute on function private.caller_user_id() to authenticated, service_role;
 grant execute on function private.claim_store_ids() to authenticated, service_role;
 grant execute on function private.is_database_itself() to authenticated, service_role;

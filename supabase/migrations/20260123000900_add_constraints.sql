@@ -15,9 +15,10 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 -- Every lock this file takes, at once (private.lock_tables).
-select private.lock_tables(array['public.stores', 'public.locations', 'public.customers',
-  'public.carts', 'public.cart_items', 'public.location_queue'],
-  'access exclusive');
+-- The apps' own tables first: the apps' transactions touch them before the reference
+-- tables (which the tables' rules read).
+select private.lock_tables(array['public.carts', 'public.cart_items', 'public.location_queue',
+  'public.locations', 'public.customers', 'public.stores'], 'access exclusive');
 
 -- locations and customers
 alter table public.locations drop constraint if exists locations_store_fkey;

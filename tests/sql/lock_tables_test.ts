@@ -96,7 +96,7 @@ Deno.test("lock_tables: a migration and an app that wait for each other: the mig
   });
 });
 
-Deno.test("lock_tables: a table held throughout: 55P03 after the tries, nothing left locked", async () => {
+Deno.test("lock_tables: a table held throughout: 55P03 after p_max_wait, nothing left locked", async () => {
   await withTables(async (schema) => {
     const app = await sql.reserve();
     await app`begin`;
@@ -106,7 +106,7 @@ Deno.test("lock_tables: a table held throughout: 55P03 after the tries, nothing 
       await migration`begin`;
       await assert.rejects(
         migration.unsafe(`select private.lock_tables(array['${schema}.a', '${schema}.b'],
-          'access exclusive', 3)`),
+          'access exclusive', '1 second')`),
         (e: { code: string; message: string }) =>
           e.code === "55P03" && e.message.includes(`${schema}.a, ${schema}.b`),
       );
