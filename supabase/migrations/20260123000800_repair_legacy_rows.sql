@@ -687,10 +687,6 @@ $$;
 comment on function private.repair_report_kept() is
   'Part of the repair: reports the rows kept as they are (they break a rule of the new model). Returns the number of rows newly reported.';
 
--- The whole repair in the caller's transaction: what 20260123000810 runs when its runner
--- wraps the file in a transaction (it cannot commit batch by batch there), and what the
--- database owner can run again (`select private.repair_legacy_rows();`, a no-op on a
--- repaired database). Writers wait for it, reads go on.
 -- The duplicate guard of 20260123000510 on or off (where it exists), for the repair in one
 -- transaction only.
 create or replace function private.repair_set_duplicate_guard(p_enabled boolean) returns void
@@ -714,6 +710,10 @@ $$;
 comment on function private.repair_set_duplicate_guard(boolean) is
   'Turns the duplicate guard''s triggers on or off (the repair in one transaction).';
 
+-- The whole repair in the caller's transaction: what 20260123000810 runs when its runner
+-- wraps the file in a transaction (it cannot commit batch by batch there), and what the
+-- database owner can run again (`select private.repair_legacy_rows();`, a no-op on a
+-- repaired database). Writers wait for it, reads go on.
 create or replace function private.repair_legacy_rows() returns jsonb
 language plpgsql volatile
 set search_path = ''
