@@ -249,7 +249,7 @@ begin
     end;
   end loop;
   raise exception 'could not lock % in % mode in % tries (%)', v_list, p_mode, v_try, p_max_wait
-    using errcode = '55P03', hint = 'a long transaction holds one of these tables; apply the file again';
+    using errcode = '55P03', detail = 'a long transaction holds one of these tables; apply the file again';
 end
 $$;
 comment on function private.lock_tables(text[], text, interval) is
