@@ -9,13 +9,18 @@
 //   `set_config(..., true)` first, RLS on): `POST /rest/v1/rpc/get_or_create_cart` vs
 //   `GET /rest/v1/carts?customer_id=eq..&location_id=eq..&status=eq.active`, the read a
 //   Supabase app would otherwise make for the same row. The statements are the ones the
-//   PostgREST stand-in (stack/postgrest/) sends, which follow PostgREST's;
+//   PostgREST stand-in (stack/postgrest/) sends, which follow PostgREST's. Two more scripts
+//   split the difference: that same read through an RPC (`bench_floor.read_cart`, one PL/pgSQL
+//   statement, called as PostgREST calls `get_or_create_cart`), which shows what PostgREST's RPC
+//   call shape costs any RPC; and the same RPC answering the product's `{cart, created}`
+//   document (`bench_floor.read_cart_answer`), which shows what building that answer costs.
+//   What `get_or_create_cart` costs over the last is its own logic;
 // - as PostgREST runs them: `POST /rest/v1/rpc/add_item` (one more of a product already on
 //   the cart) without and with an `Idempotency-Key` header (a new key each request: the key
 //   and the answer are stored in the same transaction), the cost of the key.
 //
-// The `do update` variant lives in the benchmark's own schema `bench_floor`, created here and
-// dropped at the end, never in the migrations.
+// The `do update` variant and the two read RPCs live in the benchmark's own schema
+// `bench_floor`, created here and dropped at the end, never in the migrations.
 // Does I/O: database, pgbench processes, a temporary directory.
 import type postgres from "postgres";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
@@ -46,6 +51,8 @@ export const FLOOR_SCRIPTS = [
   "select",
   "api_get",
   "api_read",
+  "api_rpc_read",
+  "api_rpc_answer",
   "api_add_item",
   "api_add_item_key",
 ] as const;
@@ -61,6 +68,14 @@ export interface FloorClientResult {
   ratio: number;
   /** median over rounds of (api_get tps / api_read tps) of the same round */
   apiRatio: number;
+  // The split of apiRatio, each a ratio of mean tps over the rounds, so the three multiply to
+  // mean(api_get) / mean(api_read):
+  /** api_rpc_read / api_read: PostgREST's RPC call shape */
+  rpcShapeRatio: number;
+  /** api_rpc_answer / api_rpc_read: building the `{cart, created}` answer */
+  answerRatio: number;
+  /** api_get / api_rpc_answer: `get_or_create_cart`'s own logic */
+  logicRatio: number;
   /** median over rounds of (add_item with a key tps / add_item without one tps) */
   keyRatio: number;
 }
@@ -100,6 +115,34 @@ export async function prepareFloor(sql: postgres.Sql, o: FloorOptions): Promise<
       do update set updated_at = now()
       returning jsonb_build_object('cart', to_jsonb(carts.*));
     $$;
+    -- The API read of the same row, made through an RPC: the function does nothing but the read
+    -- (as the caller, RLS on), so what it costs over the GET is PostgREST's RPC call shape.
+    -- VOLATILE, as get_or_create_cart is, so it runs in the same read-write transaction;
+    -- PL/pgSQL, as it is, so its plan is cached for the session (a SQL function with a SET
+    -- clause is not inlined and plans its statement on every call). read_cart_answer makes the
+    -- same read and answers what get_or_create_cart answers for an existing cart.
+    create function bench_floor.read_cart(
+      p_location_id uuid, p_customer_id uuid, p_store_id uuid
+    ) returns jsonb language plpgsql volatile set search_path = '' as $$
+    begin
+      return (select to_jsonb(c) from public.carts c
+        where c.customer_id = p_customer_id and c.location_id = p_location_id
+          and c.status = 'active');
+    end
+    $$;
+    create function bench_floor.read_cart_answer(
+      p_location_id uuid, p_customer_id uuid, p_store_id uuid
+    ) returns jsonb language plpgsql volatile set search_path = '' as $$
+    begin
+      return (select jsonb_build_object('cart', private.cart_json(c), 'created', false)
+        from public.carts c
+        where c.customer_id = p_customer_id and c.location_id = p_location_id
+          and c.status = 'active');
+    end
+    $$;
+    grant usage on schema bench_floor to authenticated;
+    grant execute on function bench_floor.read_cart(uuid, uuid, uuid),
+      bench_floor.read_cart_answer(uuid, uuid, uuid) to authenticated;
   `);
   await sql`insert into public.customers (id, name)
     select (${FLOOR_ID_PREFIX} || lpad(i::text, 12, '0'))::uuid, 'bench floor'
@@ -205,6 +248,26 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
     `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
     `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
     "commit;\n";
+  /**
+   * `POST /rest/v1/rpc/<fn>` with the floor cart's key as PostgREST runs it: the body's
+   * arguments through `json_to_record`, the call in a LATERAL, the answer aggregated.
+   */
+  const rpcScript = async (schema: string, fn: string) =>
+    `-- POST /rest/v1/rpc/${fn} as PostgREST runs it\n${header}` +
+    "begin isolation level read committed read write;\n" +
+    await apiSettings(sql, o, "POST", `/rpc/${fn}`) +
+    `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
+    `'p_customer_id', ${key}, 'p_location_id', '${o.locationId}', 'p_store_id', ` +
+    `'${o.storeId}') AS json_data) pgrst_payload, LATERAL (SELECT "p_customer_id", ` +
+    `"p_location_id", "p_store_id" FROM json_to_record(pgrst_payload.json_data) AS ` +
+    `_("p_customer_id" uuid, "p_location_id" uuid, "p_store_id" uuid) LIMIT 1) pgrst_body, ` +
+    `LATERAL (SELECT "${schema}"."${fn}"("p_customer_id" := ` +
+    `pgrst_body."p_customer_id", "p_location_id" := pgrst_body."p_location_id", ` +
+    `"p_store_id" := pgrst_body."p_store_id") pgrst_scalar) pgrst_call) ` +
+    `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
+    `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
+    `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
+    "commit;\n";
   const texts: Record<FloorScript, string> = {
     get: `-- the product's RPC on an existing cart, as the database owner\n${header}` +
       `select public.get_or_create_cart(p_location_id := '${o.locationId}'::uuid, ` +
@@ -212,21 +275,7 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
     select: `-- the physical minimum: one indexed select of the same row\n${header}` +
       `select * from public.carts where customer_id = ${key} ` +
       `and location_id = '${o.locationId}'::uuid and status = 'active';\n`,
-    api_get: `-- POST /rest/v1/rpc/get_or_create_cart as PostgREST runs it\n${header}` +
-      "begin isolation level read committed read write;\n" +
-      await apiSettings(sql, o, "POST", "/rpc/get_or_create_cart") +
-      `WITH pgrst_source AS (SELECT pgrst_call.pgrst_scalar FROM (SELECT json_build_object(` +
-      `'p_customer_id', ${key}, 'p_location_id', '${o.locationId}', 'p_store_id', ` +
-      `'${o.storeId}') AS json_data) pgrst_payload, LATERAL (SELECT "p_customer_id", ` +
-      `"p_location_id", "p_store_id" FROM json_to_record(pgrst_payload.json_data) AS ` +
-      `_("p_customer_id" uuid, "p_location_id" uuid, "p_store_id" uuid) LIMIT 1) pgrst_body, ` +
-      `LATERAL (SELECT "public"."get_or_create_cart"("p_customer_id" := ` +
-      `pgrst_body."p_customer_id", "p_location_id" := pgrst_body."p_location_id", ` +
-      `"p_store_id" := pgrst_body."p_store_id") pgrst_scalar) pgrst_call) ` +
-      `SELECT null::bigint AS total_result_set, 1 AS page_total, ` +
-      `coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')::text AS body, ${RESPONSE_GUCS} ` +
-      `FROM (SELECT "pgrst_source".* FROM "pgrst_source") _postgrest_t;\n` +
-      "commit;\n",
+    api_get: await rpcScript("public", "get_or_create_cart"),
     api_read: `-- GET /rest/v1/carts?customer_id=eq..&location_id=eq..&status=eq.active as ` +
       `PostgREST runs it\n${header}` +
       "begin isolation level read committed read only;\n" +
@@ -238,6 +287,8 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
       `coalesce(json_agg(_postgrest_t), '[]')::text AS body, ${RESPONSE_GUCS}, ` +
       `'' AS response_inserted FROM ( SELECT * FROM pgrst_source ) _postgrest_t;\n` +
       "commit;\n",
+    api_rpc_read: await rpcScript("bench_floor", "read_cart"),
+    api_rpc_answer: await rpcScript("bench_floor", "read_cart_answer"),
     api_add_item: addItemScript("", await apiSettings(sql, o, "POST", "/rpc/add_item")),
     api_add_item_key: addItemScript(
       " with a new Idempotency-Key",
@@ -251,6 +302,8 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
     ),
   };
   await checkApiRead(o, texts.api_read);
+  await checkApiRead(o, texts.api_rpc_read);
+  await checkApiRead(o, texts.api_rpc_answer);
   const paths = {} as Record<FloorScript, string>;
   for (const name of FLOOR_SCRIPTS) {
     paths[name] = `${dir}/${name}.sql`;
@@ -260,8 +313,9 @@ async function floorScripts(sql: postgres.Sql, o: FloorOptions, dir: string) {
 }
 
 /**
- * Runs the API read's statements once, for the first floor cart, as `authenticator`: the
- * comparison means something only if the user's read sees the row through RLS.
+ * Runs an API read's statements (the GET, or the same read as an RPC) once, for the first
+ * floor cart, as `authenticator`: the comparison means something only if the user's read sees
+ * the row through RLS.
  */
 async function checkApiRead(o: FloorOptions, script: string) {
   const statements = script.split("\n").filter((l) =>
@@ -279,7 +333,7 @@ async function checkApiRead(o: FloorOptions, script: string) {
   await writer.close();
   const { success, stdout, stderr } = await out.output();
   const text = new TextDecoder().decode(stdout);
-  // The read's row: total_result_set|page_total|body|...; page_total must be 1.
+  // The answer's row: total_result_set|page_total|body|...; page_total must be 1.
   const row = text.split("\n").find((l) => l.startsWith("|1|"));
   if (!success || !row || !row.includes(floorId(1))) {
     throw new Error(
@@ -290,8 +344,9 @@ async function checkApiRead(o: FloorOptions, script: string) {
 }
 
 /**
- * pgbench, each pair (get vs select as the owner; RPC vs read as PostgREST runs them) in
- * alternating rounds so noise hits both alike. The API scripts connect as `authenticator`.
+ * pgbench, each group (get vs select as the owner; the RPC, the read and the read as two RPCs
+ * as PostgREST runs them; add_item without and with a key) in rotating order, round by round,
+ * so noise hits them alike. The API scripts connect as `authenticator`.
  */
 export async function pgbenchFloor(
   sql: postgres.Sql,
@@ -312,13 +367,14 @@ export async function pgbenchFloor(
         number[]
       >;
       for (let round = 0; round < o.rounds; round++) {
-        const pairs = [
+        const groups: FloorScript[][] = [
           ["get", "select"],
-          ["api_get", "api_read"],
+          ["api_get", "api_read", "api_rpc_read", "api_rpc_answer"],
           ["api_add_item", "api_add_item_key"],
-        ] as const;
-        for (const pair of pairs) {
-          const order = round % 2 === 0 ? pair : [pair[1], pair[0]];
+        ];
+        for (const group of groups) {
+          // each round starts the group at the next script: noise hits all of them alike
+          const order = group.map((_, i) => group[(i + round) % group.length]);
           for (const which of order) {
             const res = await pgbench(urlOf(which), scripts[which], clients, o.seconds);
             tps[which].push(res.tps);
@@ -328,6 +384,8 @@ export async function pgbenchFloor(
       }
       const ratioOf = (a: FloorScript, b: FloorScript) =>
         median(tps[a].map((t, i) => t / tps[b][i]));
+      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+      const meanRatioOf = (a: FloorScript, b: FloorScript) => mean(tps[a]) / mean(tps[b]);
       results.push({
         clients,
         tps,
@@ -336,6 +394,9 @@ export async function pgbenchFloor(
         ) as Record<FloorScript, number>,
         ratio: ratioOf("get", "select"),
         apiRatio: ratioOf("api_get", "api_read"),
+        rpcShapeRatio: meanRatioOf("api_rpc_read", "api_read"),
+        answerRatio: meanRatioOf("api_rpc_answer", "api_rpc_read"),
+        logicRatio: meanRatioOf("api_get", "api_rpc_answer"),
         keyRatio: ratioOf("api_add_item_key", "api_add_item"),
       });
     }

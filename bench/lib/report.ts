@@ -194,6 +194,28 @@ function floorTables(floor: FloorResult, lines: string[]) {
   }
   lines.push("");
   lines.push(
+    "Where the difference is, same run: the GET's read made through an RPC (`read_cart`), then " +
+      "that RPC answering `{cart, created}` as `get_or_create_cart` does (`read_cart_answer`; " +
+      "both in `bench/lib/floor.ts`), each called as PostgREST calls `get_or_create_cart`. " +
+      "Ratios of the mean tps over the rounds: the three multiply to get_or_create_cart / GET " +
+      `(${
+        floor.pgbench.map((f) => fmt(mean(f.tps.api_get) / mean(f.tps.api_read))).join(" and ")
+      }).`,
+  );
+  lines.push("");
+  lines.push(
+    "| clients | read_cart tps | read_cart_answer tps | PostgREST's RPC call shape: read_cart / GET | the answer's JSON: read_cart_answer / read_cart | get_or_create_cart's own logic: get_or_create_cart / read_cart_answer |",
+  );
+  lines.push("|---:|---:|---:|---:|---:|---:|");
+  for (const f of floor.pgbench) {
+    lines.push(
+      `| ${f.clients} | ${fmt(mean(f.tps.api_rpc_read), 0)} | ` +
+        `${fmt(mean(f.tps.api_rpc_answer), 0)} | ${fmt(f.rpcShapeRatio)} | ` +
+        `${fmt(f.answerRatio)} | ${fmt(f.logicRatio)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(
     "`add_item` (one more of a product on the cart) as PostgREST runs it, without and with an " +
       "`Idempotency-Key` (a new key per request, stored with the answer):",
   );
