@@ -24,7 +24,7 @@
 // Does I/O: database, pgbench processes, a temporary directory.
 import type postgres from "postgres";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
-import { summarize } from "./stats.ts";
+import { mean, summarize } from "./stats.ts";
 import { runPgbench } from "./pgbench.ts";
 
 /** Deterministic customer ids for the floor's carts: b0000000-0000-4000-8000-<12 digits>. */
@@ -384,7 +384,6 @@ export async function pgbenchFloor(
       }
       const ratioOf = (a: FloorScript, b: FloorScript) =>
         median(tps[a].map((t, i) => t / tps[b][i]));
-      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
       const meanRatioOf = (a: FloorScript, b: FloorScript) => mean(tps[a]) / mean(tps[b]);
       results.push({
         clients,

@@ -3,7 +3,7 @@
 // it is met. Pure; returns text.
 import type { FloorResult } from "./floor.ts";
 import type { ColdStart, CpuResult, WasmSize } from "./probe.ts";
-import { fmt, ratio } from "./stats.ts";
+import { fmt, mean, ratio } from "./stats.ts";
 
 export interface CellResult {
   fn: string;
@@ -170,7 +170,6 @@ function floorTables(floor: FloorResult, lines: string[]) {
     "| clients | get_or_create_cart (existing) tps | bare indexed select tps | ratio (median of rounds) | target >= 0.9 |",
   );
   lines.push("|---:|---:|---:|---:|---|");
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const f of floor.pgbench) {
     lines.push(
       `| ${f.clients} | ${fmt(mean(f.tps.get), 0)} | ${fmt(mean(f.tps.select), 0)} | ` +

@@ -39,6 +39,11 @@ export function fmt(value: number | null | undefined, digits = 2): string {
     : value.toFixed(digits);
 }
 
+/** The arithmetic mean (NaN for none). */
+export function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 /** Ratio a/b, or NaN when b is 0 or either is not finite. */
 export function ratio(a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN;
