@@ -60,7 +60,11 @@ create sequence if not exists public.location_queue_queue_seq_seq as bigint;
 alter sequence public.location_queue_queue_seq_seq owned by public.location_queue.queue_seq;
 alter table public.location_queue
   alter column queue_seq set default nextval('public.location_queue_queue_seq_seq');
-revoke all on sequence public.location_queue_queue_seq_seq from public, anon;
+-- API writers may draw the next number (USAGE: nextval, which a direct insert needs), never
+-- read it (SELECT: the count of entries of every store) or set it (UPDATE: setval to the
+-- maximum stops every store's queue). Supabase's default privileges grant all three to
+-- `authenticated`, so all go first.
+revoke all on sequence public.location_queue_queue_seq_seq from public, anon, authenticated;
 grant usage on sequence public.location_queue_queue_seq_seq to authenticated, service_role;
 
 comment on table public.location_queue is

@@ -1,11 +1,19 @@
 -- Realtime: carts, cart_items and location_queue stream their changes to subscribed devices,
 -- each device receiving only the rows its row level security lets it read. Adds them to the
--- `supabase_realtime` publication (created when missing) with REPLICA IDENTITY FULL, so
--- UPDATE and DELETE events carry the old values.
+-- `supabase_realtime` publication (created when missing).
+--
+-- Replica identity: FULL for carts and location_queue, so UPDATE events carry the old values
+-- (API writers never delete their rows). DEFAULT (the primary key) for cart_items, whose lines
+-- are deleted: Supabase Realtime applies no row level security to a DELETE and matches every
+-- subscriber's filters against the old row the WAL carries. With the full old row, a signed-in
+-- user of no store could subscribe with filters such as `product_id=eq.x` or
+-- `unit_price=gte.5` and learn from which ones match the product, price and cart of every line
+-- removed in every store. With the key only, a filter on any other column matches no DELETE,
+-- and an unfiltered subscriber learns a removed line's id and commit time, nothing else.
 
 -- squawk-ignore-file prefer-robust-stmts
 -- (every statement here is idempotent: adding a column if it is missing, setting a default,
--- enabling RLS or REPLICA IDENTITY FULL again changes nothing, so a partial run can be rerun)
+-- setting a REPLICA IDENTITY again changes nothing, so a partial run can be rerun)
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
@@ -14,7 +22,7 @@ select private.lock_tables(array['public.carts', 'public.cart_items', 'public.lo
   'access exclusive');
 
 alter table public.carts replica identity full;
-alter table public.cart_items replica identity full;
+alter table public.cart_items replica identity default;
 alter table public.location_queue replica identity full;
 
 do $$

@@ -71,6 +71,12 @@ begin
     left join public.store_settings s on s.store_id = c.store_id
     where c.status = 'active'
       and c.updated_at < now() - coalesce(s.abandon_after, interval '12 hours')
+      -- activity of its lines and entries too: a cart that is old by its own row alone must
+      -- not take a batch's place, or enough of them would keep every later cart waiting
+      and not exists (select 1 from public.cart_items i where i.cart_id = c.id
+        and i.updated_at >= now() - coalesce(s.abandon_after, interval '12 hours'))
+      and not exists (select 1 from public.location_queue q where q.cart_id = c.id
+        and q.updated_at >= now() - coalesce(s.abandon_after, interval '12 hours'))
     order by c.updated_at
     limit p_batch
     for update of c skip locked

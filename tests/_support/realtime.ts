@@ -49,6 +49,9 @@ export interface Change {
   errors: string[] | null;
   /** performance.timeOrigin + performance.now() when the callback ran. */
   receivedAt: number;
+  /** Which of the recorder's bindings heard it (its index): one change matching several
+   * bindings is heard once by each. */
+  binding: number;
 }
 
 export interface SystemMessage {
@@ -68,13 +71,13 @@ export class Recorder {
 
   constructor(client: SupabaseClient, name: string, bindings: ChangesBinding[]) {
     let channel = client.channel(name);
-    for (const b of bindings) {
+    for (const [binding, b] of bindings.entries()) {
       channel = channel.on(
         "postgres_changes",
         b,
         (payload: RealtimePostgresChangesPayload<Row>) => {
           const receivedAt = performance.timeOrigin + performance.now();
-          this.changes.push({ ...payload, receivedAt } as Change);
+          this.changes.push({ ...payload, receivedAt, binding } as Change);
           this.#wake();
         },
       );

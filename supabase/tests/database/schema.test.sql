@@ -4,10 +4,11 @@
 -- exactly its columns, no duplicate index, policies that evaluate their helpers once per
 -- statement (initplans) with one permissive policy per role and command, the invariants'
 -- unique indexes valid, the constraints validated, the deploy window closed, the tables in
--- the Realtime publication with their old values, and every object documented.
+-- the Realtime publication (a deleted line with its key only), no API role reading or setting
+-- a sequence, and every object documented.
 begin;
 \ir _helpers.psql
-select plan(22);
+select plan(23);
 
 select is(array(
   select c.relname::text from pg_class c
@@ -29,6 +30,12 @@ select is(array(
     and (has_table_privilege('anon', c.oid, 'select,insert,update,delete,truncate,references,trigger')
       or c.relkind = 'S' and has_sequence_privilege('anon', c.oid, 'usage,select,update'))
   order by 1), '{}'::text[], 'anon has no privilege on any table or sequence');
+select is(array(
+  select c.oid::regclass::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'S'
+    and (has_sequence_privilege('authenticated', c.oid, 'select')
+      or has_sequence_privilege('authenticated', c.oid, 'update'))
+  order by 1), '{}'::text[], 'authenticated may draw from a sequence, never read or set it');
 select is(array(
   select p.oid::regprocedure::text from pg_proc p
   where p.pronamespace in ('public'::regnamespace, 'private'::regnamespace)
@@ -116,8 +123,8 @@ select is(array(
   select format('%s %s', t.tablename, c.relreplident) from pg_publication_tables t
   join pg_class c on c.relname = t.tablename and c.relnamespace = 'public'::regnamespace
   where t.pubname = 'supabase_realtime' and t.schemaname = 'public'
-  order by 1), array['cart_items f', 'carts f', 'location_queue f'],
-  'Realtime publishes the cart tables with replica identity full');
+  order by 1), array['cart_items d', 'carts f', 'location_queue f'],
+  'Realtime publishes the cart tables; a deleted line carries its key only (replica identity default)');
 select is(array(
   select c.relname::text from pg_class c
   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
