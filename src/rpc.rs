@@ -272,6 +272,13 @@ pub const HINTS: &[HintEntry] = &[
     ),
     hint(
         "PT409",
+        "customer_has_carts",
+        409,
+        "conflict",
+        "A customer with carts or queue entries stays in their store.",
+    ),
+    hint(
+        "PT409",
         "stale_cart",
         409,
         "stale_cart",

@@ -162,7 +162,9 @@ begin
   if p_quantity is null or p_quantity not between 1 and 100000 then
     perform private.invalid_argument('quantity', 'quantity must be between 1 and 100000');
   end if;
-  if p_unit_price is null or p_unit_price < 0 or p_unit_price >= 10000000000 then
+  -- as stored (numeric(12,2)): a price that rounds out of range is refused here, not by the
+  -- column's overflow error
+  if p_unit_price is null or round(p_unit_price, 2) not between 0 and 9999999999.99 then
     perform private.invalid_argument('unit_price',
       'unit_price must be between 0 and 9999999999.99');
   end if;

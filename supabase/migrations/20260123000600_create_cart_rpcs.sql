@@ -322,8 +322,10 @@ begin
   end if;
 
   for attempt in 1..10 loop
+    -- The cart is locked before it is judged: a second attach of it waits for the first and
+    -- then answers as a repeat would (the same customer) or with cart_has_customer.
     if p_cart_id is not null then
-      select * into v_cart from public.carts c where c.id = p_cart_id;
+      select * into v_cart from public.carts c where c.id = p_cart_id for update;
     else
       -- the device's walk-in cart; once attached, the one it was attached to this customer,
       -- while it (or the cart it was merged into) is still active
@@ -334,7 +336,8 @@ begin
           or c.customer_id = p_customer_id and c.status = 'merged' and exists (
             select 1 from public.carts s where s.id = c.merged_into and s.status = 'active'))
       order by c.customer_id is null desc, c.updated_at desc
-      limit 1;
+      limit 1
+      for update of c;
     end if;
     if v_cart.id is null then
       if p_cart_id is null then

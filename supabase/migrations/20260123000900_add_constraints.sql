@@ -34,7 +34,7 @@ alter table public.customers add constraint customers_store_fkey
 -- carts
 alter table public.carts drop constraint if exists carts_status_valid;
 alter table public.carts add constraint carts_status_valid
-  check (status in ('active', 'completed', 'abandoned', 'merged')) not valid;
+  check (status is not null and status in ('active', 'completed', 'abandoned', 'merged')) not valid;
 alter table public.carts drop constraint if exists carts_location_store_required;
 alter table public.carts add constraint carts_location_store_required
   check (location_id is not null and store_id is not null) not valid;
@@ -65,7 +65,7 @@ alter table public.cart_items add constraint cart_items_cart_fkey
 -- location_queue
 alter table public.location_queue drop constraint if exists location_queue_status_valid;
 alter table public.location_queue add constraint location_queue_status_valid
-  check (status in ('waiting', 'called', 'served', 'removed', 'no_show')) not valid;
+  check (status is not null and status in ('waiting', 'called', 'served', 'removed', 'no_show')) not valid;
 alter table public.location_queue drop constraint if exists location_queue_location_store_required;
 alter table public.location_queue add constraint location_queue_location_store_required
   check (location_id is not null and store_id is not null) not valid;

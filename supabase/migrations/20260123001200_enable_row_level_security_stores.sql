@@ -2,7 +2,10 @@
 -- stores granted to them (private.caller_store_ids(): the JWT's app_metadata.store_ids /
 -- store_id, and their public.store_members rows); a user with no grant sees nothing. `anon`
 -- gets nothing at all (Supabase's default privileges grant it everything: revoked here).
--- `service_role` bypasses RLS.
+-- `service_role` bypasses RLS. No API role, `service_role` included, keeps TRUNCATE, TRIGGER or
+-- REFERENCES (Supabase's default privileges grant them): TRUNCATE skips every row rule, and a
+-- trigger of a role's own (its function in pg_temp) runs as whoever fires it, the owner's
+-- security definer functions included.
 --
 -- Each table has a RESTRICTIVE store-scope policy for every role and command, so a permissive
 -- policy an existing deployment already had cannot widen access beyond the caller's stores,
@@ -21,8 +24,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.stores enable row level security;
-revoke all on public.stores from anon, authenticated;
-grant all on public.stores to service_role;
+revoke all on public.stores from anon, authenticated, service_role;
+grant select, insert, update, delete on public.stores to service_role;
 grant select on public.stores to authenticated;
 
 drop policy if exists stores_store_scope on public.stores;

@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.locations enable row level security;
-revoke all on public.locations from anon, authenticated;
-grant all on public.locations to service_role;
+revoke all on public.locations from anon, authenticated, service_role;
+grant select, insert, update, delete on public.locations to service_role;
 grant select on public.locations to authenticated;
 
 drop policy if exists locations_store_scope on public.locations;

@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.customers enable row level security;
-revoke all on public.customers from anon, authenticated;
-grant all on public.customers to service_role;
+revoke all on public.customers from anon, authenticated, service_role;
+grant select, insert, update, delete on public.customers to service_role;
 grant select, insert, update on public.customers to authenticated;
 
 -- customers: a store's own customers, and the shared ones (no store) for any staff member.

@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.store_members enable row level security;
-revoke all on public.store_members from anon, authenticated;
-grant all on public.store_members to service_role;
+revoke all on public.store_members from anon, authenticated, service_role;
+grant select, insert, update, delete on public.store_members to service_role;
 grant select on public.store_members to authenticated;
 
 -- store_members: a user reads their own grants; only the service role and SQL write them.

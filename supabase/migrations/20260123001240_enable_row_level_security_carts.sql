@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.carts enable row level security;
-revoke all on public.carts from anon, authenticated;
-grant all on public.carts to service_role;
+revoke all on public.carts from anon, authenticated, service_role;
+grant select, insert, update, delete on public.carts to service_role;
 grant select, insert, update, delete on public.carts to authenticated;
 
 drop policy if exists carts_store_scope on public.carts;

@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.cart_items enable row level security;
-revoke all on public.cart_items from anon, authenticated;
-grant all on public.cart_items to service_role;
+revoke all on public.cart_items from anon, authenticated, service_role;
+grant select, insert, update, delete on public.cart_items to service_role;
 grant select, insert, update, delete on public.cart_items to authenticated;
 
 drop policy if exists cart_items_store_scope on public.cart_items;

@@ -7,8 +7,8 @@ set lock_timeout = '3s';
 set statement_timeout = '30s';
 
 alter table public.location_queue enable row level security;
-revoke all on public.location_queue from anon, authenticated;
-grant all on public.location_queue to service_role;
+revoke all on public.location_queue from anon, authenticated, service_role;
+grant select, insert, update, delete on public.location_queue to service_role;
 grant select, insert, update, delete on public.location_queue to authenticated;
 
 drop policy if exists location_queue_store_scope on public.location_queue;

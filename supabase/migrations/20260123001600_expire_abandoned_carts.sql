@@ -29,8 +29,8 @@ comment on column public.store_settings.updated_at is 'Last change of the settin
 -- (enabling RLS again is a no-op: the file can be rerun)
 -- squawk-ignore prefer-robust-stmts
 alter table public.store_settings enable row level security;
-revoke all on public.store_settings from public, anon, authenticated;
-grant all on public.store_settings to service_role;
+revoke all on public.store_settings from public, anon, authenticated, service_role;
+grant select, insert, update, delete on public.store_settings to service_role;
 grant select on public.store_settings to authenticated;
 drop policy if exists store_settings_store_scope on public.store_settings;
 create policy store_settings_store_scope on public.store_settings as restrictive for all to public
@@ -69,14 +69,12 @@ begin
   for v_cart in
     select c.* from public.carts c
     left join public.store_settings s on s.store_id = c.store_id
+    cross join lateral (select now() - coalesce(s.abandon_after, interval '12 hours') as since) w
     where c.status = 'active'
-      and c.updated_at < now() - coalesce(s.abandon_after, interval '12 hours')
-      -- activity of its lines and entries too: a cart that is old by its own row alone must
-      -- not take a batch's place, or enough of them would keep every later cart waiting
-      and not exists (select 1 from public.cart_items i where i.cart_id = c.id
-        and i.updated_at >= now() - coalesce(s.abandon_after, interval '12 hours'))
-      and not exists (select 1 from public.location_queue q where q.cart_id = c.id
-        and q.updated_at >= now() - coalesce(s.abandon_after, interval '12 hours'))
+      and c.updated_at < w.since
+      -- its lines' and entries' activity too: a cart old by its own row alone must not take
+      -- a batch's place, or enough of them would keep every later cart waiting
+      and private.cart_last_activity(c) < w.since
     order by c.updated_at
     limit p_batch
     for update of c skip locked

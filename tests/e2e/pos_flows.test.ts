@@ -1,8 +1,9 @@
 // The POS flows around the cart, through the gateway and the function with supabase-js, one
-// client per device: walk-in carts identified while other devices get the customer's cart,
-// the same product scanned on 32 devices at once, a stale edit, and Idempotency-Key retries
-// (a stale add_to_queue after serve, a key reused for another request, the same key sent by
-// several devices at once). After each: the invariant census is all zero.
+// client per device: walk-in carts identified while other devices get the customer's cart, one
+// walk-in cart attached by several devices at once, the same product scanned on 32 devices at
+// once, a stale edit, and Idempotency-Key retries (a stale add_to_queue after serve, a key
+// reused for another request, the same key sent by several devices at once). After each: the
+// invariant census is all zero.
 import {
   assert,
   assertEquals,
@@ -94,6 +95,57 @@ e2eTest(
       await sql`select count(*)::int as n, min(cart_id::text) as cart from public.location_queue
     where customer_id = ${customer} and status = 'waiting'`;
     assertEquals([q.n, q.cart], [1, cartId], "the queue entry is on the surviving cart");
+  },
+);
+
+e2eTest(
+  "8 devices attach one walk-in cart at once: one customer answers alike, two get one winner and 409s",
+  { customers: 3 },
+  async ({ sql, fx }) => {
+    // three customers without a cart: an attach makes the walk-in cart theirs (no merge)
+    const [only, first, second] = fx.customerIds;
+    const tills = await devices(fx.storeId, 8);
+    const walkIn = async (device: string) => {
+      const got = await call(tills[0], {
+        action: "get",
+        location_id: fx.locationId,
+        device_id: device,
+      });
+      assertEquals(got.status, 200, JSON.stringify(got.body));
+      return got.body.cart.id as string;
+    };
+    const attachAll = (cartId: string, customer: (i: number) => string) =>
+      atOnce(
+        tills.map((till, i) => () =>
+          call(till, { action: "attach_customer", customer_id: customer(i), cart_id: cartId })
+        ),
+      );
+
+    // The same customer from every device: every one answers the cart, as a repeat does.
+    const same = await walkIn("till-same");
+    const alike = await attachAll(same, () => only);
+    console.log(`one customer from 8 devices: ${JSON.stringify(statusCounts(alike))}`);
+    assertEquals(statusCounts(alike), { "200": 8 });
+    assertEquals([...new Set(alike.map((r) => r.body.cart.id))], [same]);
+
+    // Two customers: the first attach wins; every device asking for the other is told the
+    // cart has a customer, as it would be a moment later.
+    const contested = await walkIn("till-contested");
+    const mixed = await attachAll(contested, (i) => (i % 2 ? second : first));
+    console.log(`two customers from 8 devices: ${JSON.stringify(statusCounts(mixed))}`);
+    const [row] = await sql`select customer_id::text from public.carts where id = ${contested}`;
+    mixed.forEach((r, i) => {
+      const asked = i % 2 ? second : first;
+      if (asked === row.customer_id) {
+        assertEquals([r.status, r.body.cart.id], [200, contested], JSON.stringify(r.body));
+      } else {
+        assertEquals(
+          [r.status, r.body.error.code],
+          [409, "cart_has_customer"],
+          JSON.stringify(r.body),
+        );
+      }
+    });
   },
 );
 

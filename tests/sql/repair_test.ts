@@ -244,15 +244,39 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
       await sql`select user_id::text, array_agg(store_id::text order by store_id) as stores
       from public.store_members group by 1 order by 1`;
     assert.deepEqual(members.map((m) => [m.user_id, m.stores]), [[id(7, 1), [STORE(1), STORE(2)]]]);
-    const asOldStaff = await sql.begin(async (t) => {
-      await t`select set_config('role', 'authenticated', true),
-        set_config('request.jwt.claims', ${
-        JSON.stringify({ sub: id(7, 1), role: "authenticated" })
-      }, true)`;
-      return (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
-        p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r;
-    });
+    const oldStaff = <T>(fn: (t: postgres.TransactionSql) => Promise<T>) =>
+      sql.begin(async (t) => {
+        await t`select set_config('role', 'authenticated', true),
+          set_config('request.jwt.claims', ${
+          JSON.stringify({ sub: id(7, 1), role: "authenticated" })
+        }, true)`;
+        return await fn(t);
+      }) as Promise<T>;
+    const asOldStaff = await oldStaff(async (t) =>
+      (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
+        p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r
+    );
     assert.equal(asOldStaff.created, false, "existing staff still reach their customers' carts");
+
+    // The legacy status columns stay nullable, but a NULL status is refused like any other
+    // outside the lifecycle: it would pass every `status in (...)` rule and let a closed cart
+    // or entry be opened again.
+    const [open] = await sql`select id::text from public.location_queue
+      where store_id = ${STORE(1)} and status in ('waiting', 'called') order by id limit 1`;
+    const refused = (write: (t: postgres.TransactionSql) => Promise<unknown>) =>
+      oldStaff(write).then(() => "written", (e) => e.code);
+    assert.deepEqual(
+      [
+        await refused((t) =>
+          t`update public.carts set status = null where id = ${asOldStaff.cart.id}`
+        ),
+        await refused((t) =>
+          t`update public.location_queue set status = null where id = ${open.id}`
+        ),
+      ],
+      ["23514", "23514"],
+      "a NULL status is a check violation",
+    );
 
     // The same result statement by statement (psql -f), and in one transaction per file
     // (psql --single-transaction), as in batches of keys (the Supabase CLI's way).

@@ -4,7 +4,7 @@
 -- RPC to use (use_<rpc>) or the rule (cart_not_active, invalid_transition).
 begin;
 \ir _helpers.psql
-select plan(53);
+select plan(57);
 
 select pg_temp.as_claim_a();
 
@@ -144,6 +144,28 @@ values (:'served_entry', :'loc_b1', :'cust_2') on conflict (id) do nothing;
 select pg_temp.as_owner();
 select is((select count(*) from public.carts where customer_id = :'cust_2' and location_id = :'loc_b1'),
   0::bigint, 'the same with another store''s entry id: no cart is made');
+
+-- A customer stays in the store of their carts and entries: staff of both stores cannot move
+-- one who has a cart, nor the service role a shared customer with a cart in another store; a
+-- customer with nothing elsewhere may move.
+select pg_temp.act_as('authenticated', pg_temp.claims(gen_random_uuid(),
+  jsonb_build_object('store_ids', jsonb_build_array(:'store_a', :'store_b'))));
+select is(pg_temp.error_of(format('update public.customers set store_id = %L where id = %L',
+  :'store_b', :'cust_a')), 'PT409 customer_has_carts',
+  'refused: staff of two stores move a customer with carts in one to the other');
+insert into public.customers (id, store_id, name) values ('c0000000-0000-4000-8000-0000000000aa', :'store_a', 'new');
+select is(pg_temp.error_of(format('update public.customers set store_id = %L where id = %L',
+  :'store_b', 'c0000000-0000-4000-8000-0000000000aa')), 'ok',
+  'a customer without carts or entries moves');
+select pg_temp.as_claim_b();
+select public.get_or_create_cart(:'loc_b1', :'cust_1') is not null;
+select pg_temp.act_as('service_role');
+select is(pg_temp.error_of(format('update public.customers set store_id = %L where id = %L',
+  :'store_a', :'cust_1')), 'PT409 customer_has_carts',
+  'refused: the service role moves a shared customer with a cart in another store');
+select pg_temp.as_owner();
+select is((select store_id from public.customers where id = :'cust_a'), :'store_a'::uuid,
+  'the refused moves changed nothing');
 
 select pg_temp.as_owner();
 select is((select sum(violations) from private.invariant_census()), 0::numeric,

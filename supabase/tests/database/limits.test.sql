@@ -3,7 +3,7 @@
 -- in DETAIL (HTTP 400 through PostgREST), never a 500, an index name or a stored value.
 begin;
 \ir _helpers.psql
-select plan(30);
+select plan(32);
 
 select pg_temp.as_claim_a();
 create function pg_temp.field_error(p_sql text) returns text language plpgsql as $$
@@ -52,7 +52,9 @@ insert into cases values
   (26, 'line: no product_id', format('insert into public.cart_items (cart_id) select id from public.carts where customer_id = %L', :'cust_2'), 'P0001 invalid_argument product_id'),
   (27, 'line: quantity 100000, product of 200 characters', format('insert into public.cart_items (cart_id, product_id, quantity) select id, %L, 100000 from public.carts where customer_id = %L', repeat('p', 200), :'cust_2'), 'ok'),
   (28, 'line: change quantity to 0', format('update public.cart_items set quantity = 0 where product_id = %L', repeat('p', 200)), 'P0001 invalid_argument quantity'),
-  (29, 'a uuid argument that is not one', 'select public.complete_cart(''not-a-uuid'')', '22P02');
+  (29, 'a uuid argument that is not one', 'select public.complete_cart(''not-a-uuid'')', '22P02'),
+  (30, 'add_item: a price that rounds to 10000000000.00', format('select public.add_item((select id from public.carts where customer_id = %L), %L, 1, 9999999999.995)', :'cust_2', 'p-top'), 'P0001 invalid_argument unit_price'),
+  (31, 'add_item: a price that rounds to 9999999999.99', format('select public.add_item((select id from public.carts where customer_id = %L), %L, 1, 9999999999.994)', :'cust_2', 'p-top'), 'ok');
 select is(pg_temp.field_error(stmt), answer, label) from cases order by ord;
 
 select pg_temp.as_owner();

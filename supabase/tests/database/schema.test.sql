@@ -5,10 +5,10 @@
 -- statement (initplans) with one permissive policy per role and command, the invariants'
 -- unique indexes valid, the constraints validated, the deploy window closed, the tables in
 -- the Realtime publication (a deleted line with its key only), no API role reading or setting
--- a sequence, and every object documented.
+-- a sequence or truncating, triggering or referencing a table, and every object documented.
 begin;
 \ir _helpers.psql
-select plan(23);
+select plan(24);
 
 select is(array(
   select c.relname::text from pg_class c
@@ -30,6 +30,12 @@ select is(array(
     and (has_table_privilege('anon', c.oid, 'select,insert,update,delete,truncate,references,trigger')
       or c.relkind = 'S' and has_sequence_privilege('anon', c.oid, 'usage,select,update'))
   order by 1), '{}'::text[], 'anon has no privilege on any table or sequence');
+select is(array(
+  select format('%s %s', r.rolname, c.oid::regclass) from pg_class c
+  cross join (values ('authenticated'), ('service_role')) r (rolname)
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind in ('r', 'p')
+    and has_table_privilege(r.rolname, c.oid, 'truncate,trigger,references')
+  order by 1), '{}'::text[], 'no API role may truncate a table, or add a trigger or a reference to it');
 select is(array(
   select c.oid::regclass::text from pg_class c
   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'S'
