@@ -1,6 +1,6 @@
 // What the local stack reads from `supabase/config.toml`: each function's `verify_jwt`
 // (default true), `entrypoint` and `import_map`, as the Supabase CLI interprets them
-// (paths relative to the `supabase/` directory). Reads one file.
+// (paths relative to the `supabase/` directory), and `[api] max_rows`. Reads one file.
 import { parse } from "smol-toml";
 
 export interface FunctionConfig {
@@ -49,6 +49,19 @@ export function functionConfig(name: string, supabaseDir = SUPABASE_DIR): Functi
     entrypoint,
     importMap,
   };
+}
+
+/** `[api] max_rows` of `config.toml`: the most rows a read or an RPC answers (PostgREST's
+ * db-max-rows; the Supabase CLI's default, 1000, when the setting or the file is absent). */
+export function apiMaxRows(supabaseDir = SUPABASE_DIR): number {
+  try {
+    const toml = parse(Deno.readTextFileSync(`${supabaseDir}/config.toml`));
+    const maxRows = (toml.api as Record<string, unknown> | undefined)?.max_rows;
+    if (typeof maxRows === "number" && Number.isInteger(maxRows) && maxRows > 0) return maxRows;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return 1000;
 }
 
 /** Parses a dotenv file (`KEY=value`, `#` comments, optional quotes). */

@@ -28,13 +28,22 @@ export interface GatewayConfig {
 
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "upgrade", "host"];
 
-const CORS_HEADERS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS",
-  "Access-Control-Allow-Headers":
-    "authorization, x-client-info, apikey, content-type, content-profile, accept-profile, prefer, x-retry-count",
-  "Access-Control-Max-Age": "3600",
-};
+/**
+ * Kong's cors plugin as Supabase enables it (no options) answers a preflight itself: these
+ * methods, and the request headers the preflight asks for (supabase-js's own when it asks for
+ * none), so an app's extra global headers pass as they do on the platform.
+ */
+function preflight(req: Request): Response {
+  return new Response(null, {
+    status: 200,
+    headers: {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT",
+      "Access-Control-Allow-Headers": req.headers.get("access-control-request-headers") ??
+        "authorization, x-client-info, apikey, content-type, content-profile, accept-profile, prefer, x-retry-count",
+    },
+  });
+}
 
 function json(status: number, value: unknown, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(value), {
@@ -88,12 +97,23 @@ function keyAuth(req: Request, url: URL, cfg: GatewayConfig): Response | null {
 
 /** `/rest/v1/*`: Kong's key-auth, then PostgREST with the prefix removed. */
 function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
-  if (req.method === "OPTIONS") return new Response(null, { status: 200, headers: CORS_HEADERS });
+  if (req.method === "OPTIONS") return preflight(req);
   const refused = keyAuth(req, url, cfg);
-  if (refused) return refused;
+  // Kong's cors plugin marks every answer as readable from any origin, refusals included.
+  if (refused) {
+    refused.headers.set("Access-Control-Allow-Origin", "*");
+    return refused;
+  }
   const path = url.pathname.slice("/rest/v1".length) || "/";
-  // Kong's cors plugin marks every answer as readable from any origin.
-  return proxy(req, `${cfg.postgrestUrl}${path}${url.search}`, {
+  // key-auth hides the credential it took (hide_credentials): an `apikey` in the query string
+  // does not reach PostgREST, which would read it as a filter.
+  let query = url.search;
+  if (url.searchParams.has("apikey")) {
+    const search = new URLSearchParams(url.search);
+    search.delete("apikey");
+    query = search.size ? `?${search}` : "";
+  }
+  return proxy(req, `${cfg.postgrestUrl}${path}${query}`, {
     "Access-Control-Allow-Origin": "*",
   });
 }

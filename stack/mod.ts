@@ -5,7 +5,7 @@
 // writes the stack info file
 // (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
 // reverse order, and removes its temporary directory. Does I/O (processes, files).
-import { functionConfig, SUPABASE_DIR } from "./config.ts";
+import { apiMaxRows, functionConfig, SUPABASE_DIR } from "./config.ts";
 import { type RunningFaultProxy, startFaultProxy } from "./faults.ts";
 import { type RunningFunction, startFunction } from "./functions.ts";
 import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
@@ -128,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const rest: RunningPostgrest = await startPostgrest({
       dbUri: authenticatorUrl(pg.dbUrl),
       logFile: `${workDir}/postgrest.log`,
+      maxRows: apiMaxRows(supabaseDir),
     });
     stops.push(() => rest.stop());
     checkpoint();

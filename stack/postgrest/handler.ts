@@ -41,6 +41,8 @@ export interface HandlerConfig {
   roleSettings: RoleSettings;
   /** PostgREST's db-tx-end: how a request's transaction ends, and whether `Prefer: tx=` may change it. */
   txEnd: TxEnd;
+  /** PostgREST's db-max-rows: the most rows a read or an RPC answers (none: no limit). */
+  maxRows?: number;
 }
 
 export type TxEnd = "commit" | "commit-allow-override" | "rollback" | "rollback-allow-override";
@@ -472,7 +474,11 @@ async function callFunction(ctx: Ctx, name: string): Promise<Response> {
   if (!routine.singleUnnamedJson && !isObject) {
     return errorResponse(pgrstError("PGRST102", "Empty or invalid json"));
   }
-  const range = requestRange(query, req.method === "GET" ? req.headers.get("range") : null);
+  const range = requestRange(
+    query,
+    req.method === "GET" ? req.headers.get("range") : null,
+    cfg.maxRows,
+  );
   if (isApiError(range)) return errorResponse(range);
   const count = ctx.prefs.count !== undefined;
   const call = buildCall(routine, args, { query, range, count, single: ctx.single });
@@ -527,7 +533,11 @@ async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
   const count = prefs.count !== undefined;
   const refuse = ctx.single ? singular : undefined;
   if (req.method === "GET" || req.method === "HEAD") {
-    const range = requestRange(query, req.method === "GET" ? req.headers.get("range") : null);
+    const range = requestRange(
+      query,
+      req.method === "GET" ? req.headers.get("range") : null,
+      cfg.maxRows,
+    );
     if (isApiError(range)) return errorResponse(range);
     const statement = buildRead(rel, { query, range, count, single: ctx.single });
     const row = await run(ctx, { statement, readOnly: true, refuse });

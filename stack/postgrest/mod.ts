@@ -16,6 +16,8 @@ export interface PostgrestOptions {
   /** Force the stand-in even when a real binary exists. */
   standIn?: boolean;
   logFile?: string;
+  /** db-max-rows (default: no limit). */
+  maxRows?: number;
 }
 
 /** `postgresql://authenticator:postgres@host:port/db` from a superuser URL. */
@@ -36,11 +38,13 @@ export async function startPostgrest(options: PostgrestOptions): Promise<Running
       port: options.port || freePort(),
       jwtSecret,
       logFile: options.logFile,
+      maxRows: options.maxRows,
     });
   }
   return await startStandIn({
     dbUri: options.dbUri,
     port: options.port ?? 0,
     jwtSecret,
+    maxRows: options.maxRows,
   });
 }

@@ -117,30 +117,43 @@ export function parseOpExpr(column: string, text: string): Filter | null {
   return { column, negate, op, quantifier, value: raw };
 }
 
-/** Splits `a,"b,c",d` on commas outside double quotes; quotes and `\` escapes removed. */
+/**
+ * Splits a list as PostgREST does (`pListElement`): an element that starts with `"` and whose
+ * closing quote ends it is a quoted value (`\` escapes the next character, commas kept); any
+ * other element runs to the next comma and is taken as written, quotes included
+ * (`a,"b,c",d"e` -> `a`, `b,c`, `d"e`). Unquoted elements are trimmed.
+ */
 export function splitList(text: string): string[] {
   if (text === "") return [];
   const out: string[] = [];
-  let current = "";
-  let quoted = false;
-  let wasQuoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  let i = 0;
+  for (;;) {
+    const quoted = text[i] === '"' ? quotedElement(text, i) : null;
     if (quoted) {
-      if (c === "\\" && i + 1 < text.length) current += text[++i];
-      else if (c === '"') quoted = false;
-      else current += c;
-    } else if (c === '"') {
-      quoted = true;
-      wasQuoted = true;
-    } else if (c === ",") {
-      out.push(wasQuoted ? current : current.trim());
-      current = "";
-      wasQuoted = false;
-    } else current += c;
+      out.push(quoted.value);
+      i = quoted.end;
+    } else {
+      const comma = text.indexOf(",", i);
+      const end = comma === -1 ? text.length : comma;
+      out.push(text.slice(i, end).trim());
+      i = end;
+    }
+    if (i >= text.length) return out;
+    i++; // the comma
   }
-  out.push(wasQuoted ? current : current.trim());
-  return out;
+}
+
+/** The quoted value starting at `text[start]` and the index after its closing quote, when the
+ * quote closes the element (the end of the text or a comma follows); else null. */
+function quotedElement(text: string, start: number): { value: string; end: number } | null {
+  let value = "";
+  for (let j = start + 1; j < text.length; j++) {
+    if (text[j] === "\\" && j + 1 < text.length) value += text[++j];
+    else if (text[j] === '"') {
+      return j + 1 === text.length || text[j + 1] === "," ? { value, end: j + 1 } : null;
+    } else value += text[j];
+  }
+  return null;
 }
 
 /** Splits on commas outside parentheses and double quotes. */
@@ -389,10 +402,12 @@ export interface Range {
   limit?: number;
 }
 
-/** `limit`/`offset` and (for GET) the Range header; null when the range is not satisfiable. */
+/** `limit`/`offset` and (for GET) the Range header, at most `maxRows` rows from the offset
+ * (PostgREST's db-max-rows); the 416 error when the range is not satisfiable. */
 export function requestRange(
   q: QueryParams,
   rangeHeader: string | null,
+  maxRows?: number,
 ): Range | ApiError {
   let lower = Math.max(0, q.offset ?? 0);
   let upper = q.limit === undefined ? Infinity : lower + q.limit - 1;
@@ -426,6 +441,7 @@ export function requestRange(
     lower = Math.max(lower, from);
     upper = Math.min(upper, to);
   }
+  if (maxRows !== undefined) upper = Math.min(upper, lower + maxRows - 1);
   return { offset: lower, limit: upper === Infinity ? undefined : Math.max(0, upper - lower + 1) };
 }
 

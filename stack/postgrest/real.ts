@@ -28,6 +28,8 @@ export interface RealPostgrestOptions {
   jwtSecret: string;
   /** db-tx-end (default "commit"). */
   txEnd?: string;
+  /** db-max-rows (default: no limit). */
+  maxRows?: number;
   /** Where its output goes (default: inherited). */
   logFile?: string;
 }
@@ -48,6 +50,7 @@ export async function startRealPostgrest(options: RealPostgrestOptions): Promise
       PGRST_SERVER_PORT: String(options.port),
       PGRST_DB_POOL: "10",
       PGRST_DB_TX_END: options.txEnd ?? "commit",
+      ...(options.maxRows ? { PGRST_DB_MAX_ROWS: String(options.maxRows) } : {}),
     },
     stdin: "null",
     stdout: log ? "piped" : "inherit",

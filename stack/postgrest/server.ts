@@ -25,6 +25,8 @@ export interface StandInOptions {
   requestTimeoutMs?: number;
   /** PostgREST's db-tx-end (default "commit", as Supabase runs it). */
   txEnd?: TxEnd;
+  /** PostgREST's db-max-rows (default: no limit; the local stack passes `[api] max_rows`). */
+  maxRows?: number;
 }
 
 export interface RunningPostgrest {
@@ -114,6 +116,7 @@ export async function startStandIn(options: StandInOptions): Promise<RunningPost
     jwtAudience: options.jwtAudience,
     roleSettings: new RoleSettings(() => cfg.sql),
     txEnd: options.txEnd ?? "commit",
+    maxRows: options.maxRows,
     connectionLost: (lost) => replacePool(lost, "a request lost its database connection"),
   };
   // After the database closes connections (restart, crash), postgres.js can leave a pooled

@@ -4,6 +4,7 @@
 // independent of any running stack. With POSTGREST_BIN set, the same tests run against the
 // real PostgREST instead, fault tests included.
 import postgres from "postgres";
+import { apiMaxRows } from "../../stack/config.ts";
 import { startFaultProxy } from "../../stack/faults.ts";
 import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
@@ -49,6 +50,9 @@ export interface RpcInit {
 
 const FIXTURES = new URL("./fixtures.sql", import.meta.url).pathname;
 
+/** The harness's db-max-rows: `[api] max_rows` of supabase/config.toml, as the local stack runs. */
+export const MAX_ROWS = apiMaxRows();
+
 /** Runs `fn` against a fresh harness and stops everything afterwards. */
 export async function withHarness(
   fn: (h: Harness) => Promise<void>,
@@ -67,8 +71,9 @@ export async function withHarness(
           port: freePort(),
           jwtSecret: LOCAL_JWT_SECRET,
           txEnd,
+          maxRows: MAX_ROWS,
         })
-        : startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), txEnd });
+        : startStandIn({ dbUri: authenticatorUrl(pg.dbUrl), txEnd, maxRows: MAX_ROWS });
     const rest = await startRest();
     stops.push(() => rest.stop());
     const proxy = await startFaultProxy(rest.url);

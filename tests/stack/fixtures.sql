@@ -203,3 +203,10 @@ begin
 end $$;
 create trigger t_seen_fill before insert on public.t_seen
   for each row execute function public.t_seen_fill();
+
+-- More rows than db-max-rows (config.toml [api] max_rows = 1000) lets one read answer.
+create table public.t_many (id int primary key);
+insert into public.t_many select generate_series(1, 1500);
+create function public.t_many_ids() returns setof int language sql stable as $$
+  select generate_series(1, 1200)
+$$;

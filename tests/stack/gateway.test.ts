@@ -65,6 +65,7 @@ Deno.test("gateway", STACK_TEST, async (t) => {
         const ok = await rest({ apikey: h.anonKey });
         assertEquals([ok.status, await ok.json()], [200, 42]);
         assertEquals(ok.headers.get("access-control-allow-origin"), "*");
+        assertEquals(missing.headers.get("access-control-allow-origin"), "*");
         const preflight = await fetch(`${h.apiUrl}/rest/v1/rpc/t_int`, { method: "OPTIONS" });
         assertEquals(preflight.status, 200);
         assertEquals(
@@ -72,6 +73,25 @@ Deno.test("gateway", STACK_TEST, async (t) => {
           true,
         );
         await preflight.body?.cancel();
+        // Kong's cors plugin allows the headers a preflight asks for (an app's global headers)
+        const asking = await fetch(`${h.apiUrl}/rest/v1/t_item`, {
+          method: "OPTIONS",
+          headers: {
+            Origin: "http://pos.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "apikey,authorization,x-request-id",
+          },
+        });
+        assertEquals(
+          [asking.status, asking.headers.get("access-control-allow-headers")],
+          [200, "apikey,authorization,x-request-id"],
+        );
+        await asking.body?.cancel();
+        // key-auth takes an `apikey` from the query string and does not pass it on
+        const inQuery = await fetch(
+          `${h.apiUrl}/rest/v1/t_item?select=id&order=id&apikey=${h.anonKey}`,
+        );
+        assertEquals([inQuery.status, await inQuery.json()], [200, [{ id: 1 }, { id: 2 }]]);
         const service = await rest({
           apikey: h.serviceRoleKey,
           Authorization: `Bearer ${h.serviceRoleKey}`,

@@ -6,7 +6,7 @@
 import { createClient } from "@supabase/supabase-js";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { userToken } from "../_support/jwt.ts";
-import { result, STACK_TEST, withHarness } from "./_harness.ts";
+import { MAX_ROWS, result, STACK_TEST, withHarness } from "./_harness.ts";
 
 Deno.test("tables: reads", STACK_TEST, async (t) => {
   await withHarness(async (h) => {
@@ -28,6 +28,9 @@ Deno.test("tables: reads", STACK_TEST, async (t) => {
       assertEquals(await ids("/t_project?id=in.(1,3,5)&order=id"), [1, 3, 5]);
       assertEquals(await ids("/t_project?id=not.in.(1,3,5)&order=id"), [2, 4]);
       assertEquals(await ids('/t_project?name=in.("Windows 7",IOS)&order=id'), [1, 3]);
+      // QueryParams pListElement: only an element that starts with `"` is quoted; in any other
+      // a quote is a character of the value
+      assertEquals(await ids('/t_project?name=in.(IOS,Win"dows 7")&order=id'), [3]);
       assertEquals(await ids("/t_project?budget=is.null"), [3]);
       assertEquals(await ids("/t_project?client_id=not.is.null&order=id"), [1, 2, 3, 4]);
       assertEquals(await ids("/t_project?name=like.Windows*&order=id"), [1, 2]);
@@ -88,6 +91,30 @@ Deno.test("tables: reads", STACK_TEST, async (t) => {
         200,
         "0-4/5",
         "",
+      ]);
+    });
+
+    await t.step("db-max-rows: a read and an RPC answer at most max_rows rows", async () => {
+      // supabase/config.toml [api] max_rows, as Supabase runs PostgREST (db-max-rows): the
+      // range is cut to max-rows rows from its offset, and Content-Range says so
+      assertEquals(MAX_ROWS, 1000);
+      const all = await get("/t_many?select=id&order=id", { Prefer: "count=exact" });
+      const rows = (await all.json()) as { id: number }[];
+      assertEquals([all.status, all.headers.get("content-range"), rows.length, rows.at(-1)?.id], [
+        206,
+        "0-999/1500",
+        1000,
+        1000,
+      ]);
+      const asked = await get("/t_many?select=id&order=id&limit=5000&offset=1200");
+      assertEquals([asked.headers.get("content-range"), (await asked.json()).length], [
+        "1200-1499/*",
+        300,
+      ]);
+      const rpc = await get("/rpc/t_many_ids");
+      assertEquals([rpc.headers.get("content-range"), (await rpc.json()).length], [
+        "0-999/*",
+        1000,
       ]);
     });
 
