@@ -257,6 +257,35 @@ $$;
 comment on function private.lock_tables(text[], text, interval) is
   'Migrations: locks the tables all at once, most tries waiting at most 100 ms per table, tries again after a pause (raises 55P03 after p_max_wait).';
 
+-- Migrations: drops every function public.<p_name> but the product's own (argument types
+-- p_arg_types, as pg_catalog.oidvectortypes prints them, returning jsonb). An older app's
+-- function of the same name would make a call with named arguments ambiguous (42725), or, with
+-- the same arguments and another return type, stop `create or replace`; the product's RPC of
+-- that name takes its calls. Each one dropped is named in a notice with its definition.
+create or replace function private.drop_other_functions(p_name text, p_arg_types text)
+returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_fn regprocedure;
+begin
+  for v_fn in
+    select p.oid::regprocedure from pg_catalog.pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.proname = p_name
+      and (pg_catalog.oidvectortypes(p.proargtypes) <> p_arg_types
+        or p.prorettype <> 'jsonb'::regtype)
+  loop
+    raise notice 'dropping %, replaced by the product''s %(%): %', v_fn, p_name, p_arg_types,
+      pg_catalog.pg_get_functiondef(v_fn);
+    execute pg_catalog.format('drop function %s', v_fn);
+  end loop;
+end
+$$;
+comment on function private.drop_other_functions(text, text) is
+  'Migrations: drops the functions public.<name> other than the product''s signature (an older app''s overloads).';
+
+revoke all on function private.drop_other_functions(text, text) from public, anon, authenticated, service_role;
 revoke all on function private.caller_user_id() from public, anon;
 revoke all on function private.claim_store_ids() from public, anon;
 revoke all on function private.is_database_itself() from public, anon;

@@ -61,6 +61,8 @@ create table if not exists public.store_members (
   created_at timestamptz not null default now(),
   primary key (store_id, user_id)
 );
+-- An older table of this name may lack the column.
+alter table public.store_members add column if not exists created_at timestamptz not null default now();
 comment on table public.store_members is
   'Store access granted to a user (in addition to the JWT''s app_metadata.store_ids). Managed by the service role or SQL.';
 comment on column public.store_members.store_id is 'The store the user may act for.';

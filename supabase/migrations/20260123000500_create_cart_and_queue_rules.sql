@@ -31,6 +31,31 @@ set statement_timeout = '30s';
 select private.lock_tables(array['public.carts', 'public.cart_items', 'public.location_queue'],
   'access exclusive');
 
+-- An older app's CHECK constraints on a status column would refuse statuses of the new model
+-- that the repair (20260123000810) and the RPCs write (merged, abandoned, called, removed,
+-- no_show): they go, each named in a notice with its definition; 20260123000900 adds the
+-- product's own.
+do $$
+declare
+  v record;
+begin
+  for v in
+    select c.conrelid::regclass as tbl, c.conname, pg_catalog.pg_get_constraintdef(c.oid) as def
+    from pg_catalog.pg_constraint c
+    join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attname = 'status'
+    where c.contype = 'c' and a.attnum = any (c.conkey)
+      and c.conrelid in (pg_catalog.to_regclass('public.carts'),
+        pg_catalog.to_regclass('public.location_queue'))
+      and c.conname not in ('carts_status_valid', 'carts_merged_into_valid',
+        'carts_active_owner_required', 'location_queue_status_valid', 'location_queue_open_linked')
+  loop
+    raise notice 'dropping the constraint % of %, which may refuse the new statuses: %',
+      v.conname, v.tbl, v.def;
+    execute pg_catalog.format('alter table %s drop constraint %I', v.tbl, v.conname);
+  end loop;
+end
+$$;
+
 -- ---------------------------------------------------------------------------------------
 -- Lookups, as the caller (row level security applies to API roles)
 

@@ -12,6 +12,13 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- An older app's functions of these names go first (private.drop_other_functions).
+select private.drop_other_functions(f.name, f.arg_types) from (values
+  ('get_or_create_cart', 'uuid, uuid, uuid, text'), ('complete_cart', 'uuid'),
+  ('add_item', 'uuid, text, integer, numeric'), ('set_item_quantity', 'uuid, uuid, integer, integer'),
+  ('remove_item', 'uuid, uuid, integer'), ('attach_customer', 'uuid, uuid, uuid, text, uuid')
+) f (name, arg_types);
+
 -- The one active cart of a customer (or of an anonymous device) at a location; created when
 -- missing. Idempotent and race-free (private.active_cart). An existing cart is answered
 -- from one lookup: when the caller sees it, its store is one of theirs and its location

@@ -10,6 +10,14 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
+-- An older app's functions of these names go first (private.drop_other_functions).
+select private.drop_other_functions(f.name, f.arg_types) from (values
+  ('add_to_queue', 'uuid, uuid, uuid, text, integer, text'),
+  ('remove_from_queue', 'uuid, uuid, uuid, uuid'), ('call_queue_entry', 'uuid, uuid, uuid, uuid'),
+  ('serve_queue_entry', 'uuid, uuid, uuid, uuid'), ('mark_no_show', 'uuid, uuid, uuid, uuid'),
+  ('list_queue', 'uuid, uuid')
+) f (name, arg_types);
+
 -- Adds a customer to a location's queue; the entry carries the customer's active cart
 -- (created when missing). Idempotent: a customer already waiting (or called) gets the same
 -- entry and cart back with created = false.

@@ -17,7 +17,8 @@ begin
   foreach v_index in array array['carts_one_active_per_customer_location',
     'carts_one_active_per_device_location', 'location_queue_one_open_per_customer_location'] loop
     if not exists (select 1 from pg_catalog.pg_index i
-                   where i.indexrelid = to_regclass('public.' || v_index) and i.indisvalid) then
+                   where i.indexrelid = to_regclass('public.' || v_index) and i.indisvalid
+                     and i.indisunique) then
       raise exception 'unique index public.% is missing or invalid (an interrupted concurrent build)', v_index
         using hint = format('run: reindex index concurrently public.%s; then apply the migrations again', v_index);
     end if;

@@ -21,6 +21,10 @@ create table if not exists public.store_settings (
     check (abandon_after between interval '1 minute' and interval '30 days'),
   updated_at timestamptz not null default now()
 );
+-- An older table of this name (a POS app's own store settings) gets the columns it lacks.
+alter table public.store_settings add column if not exists abandon_after interval not null
+  default interval '12 hours' check (abandon_after between interval '1 minute' and interval '30 days');
+alter table public.store_settings add column if not exists updated_at timestamptz not null default now();
 comment on table public.store_settings is 'Per-store settings of the cart backend (written by the service role or SQL).';
 comment on column public.store_settings.store_id is 'The store.';
 comment on column public.store_settings.abandon_after is 'A cart without activity for this long becomes abandoned (default 12 hours without a row).';

@@ -8,7 +8,8 @@
 // the same result;
 // no row is lost, item quantities per customer + location are unchanged, the invariants hold,
 // every row the repair changed or kept is in private.repair_report, and a second run writes
-// nothing (no change record in logical decoding).
+// nothing (no change record in logical decoding). What an older app may hold under the
+// product's names (RPCs, status checks, an index, store tables) stops nothing either.
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { assertInvariants } from "../_support/census.ts";
@@ -72,6 +73,18 @@ async function normalized(sql: Sql): Promise<string> {
     items: items.map((i) => [i.id, n(i.cart_id), i.quantity]),
     report: report.map((r) => [r.table_name, n(r.row_id), r.reason, r.action]).sort(),
   });
+}
+
+/** Runs `fn` in a transaction as the legacy staff user (a member of stores 1 and 2 after the
+ * migrations), the way PostgREST sets role and claims. */
+function asLegacyStaff<T>(sql: Sql, fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  return sql.begin(async (t) => {
+    await t`select set_config('role', 'authenticated', true),
+      set_config('request.jwt.claims', ${
+      JSON.stringify({ sub: id(7, 1), role: "authenticated" })
+    }, true)`;
+    return await fn(t);
+  }) as Promise<T>;
 }
 
 async function repairedDatabase(mode: FileMode, carts = 0) {
@@ -244,14 +257,7 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
       await sql`select user_id::text, array_agg(store_id::text order by store_id) as stores
       from public.store_members group by 1 order by 1`;
     assert.deepEqual(members.map((m) => [m.user_id, m.stores]), [[id(7, 1), [STORE(1), STORE(2)]]]);
-    const oldStaff = <T>(fn: (t: postgres.TransactionSql) => Promise<T>) =>
-      sql.begin(async (t) => {
-        await t`select set_config('role', 'authenticated', true),
-          set_config('request.jwt.claims', ${
-          JSON.stringify({ sub: id(7, 1), role: "authenticated" })
-        }, true)`;
-        return await fn(t);
-      }) as Promise<T>;
+    const oldStaff = <T>(fn: (t: postgres.TransactionSql) => Promise<T>) => asLegacyStaff(sql, fn);
     const asOldStaff = await oldStaff(async (t) =>
       (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
         p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r
@@ -302,6 +308,73 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
     await tx.sql.end();
     await stmts.sql.end();
     await wrapped.sql.end();
+  }
+});
+
+Deno.test("repair: an older app's RPCs, status checks, index and tables of the product's names stop nothing", async () => {
+  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_names");
+  await runSqlFile(dbUrl, FIXTURE);
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  try {
+    // What an older app may hold under the product's names: its select-then-insert RPCs (one
+    // with the product's arguments but another return type), CHECK constraints that know only
+    // its statuses (NOT VALID: its rows are as they are), its own index on the columns of I1,
+    // and tables of its own for store members and settings.
+    await sql.unsafe(`
+      create function public.get_or_create_cart(p_location_id uuid, p_customer_id uuid)
+      returns setof public.carts language sql as $$
+        select * from public.carts c
+        where c.location_id = p_location_id and c.customer_id = p_customer_id limit 1 $$;
+      create function public.add_to_queue(p_location_id uuid, p_customer_id uuid, p_store_id uuid,
+        p_device_id text, p_party_size integer, p_note text)
+      returns setof public.location_queue language sql as $$
+        select * from public.location_queue q where q.customer_id = p_customer_id limit 1 $$;
+      alter table public.carts add constraint carts_status_check
+        check (status in ('active', 'completed')) not valid;
+      alter table public.location_queue add constraint location_queue_status_check
+        check (status in ('waiting', 'served')) not valid;
+      create index carts_one_active_per_customer_location on public.carts (customer_id, location_id);
+      create table public.store_members (store_id uuid not null references public.stores (id),
+        user_id uuid not null, primary key (store_id, user_id));
+      create table public.store_settings (store_id uuid primary key references public.stores (id),
+        currency text not null default 'USD');
+    `);
+    await applyMigrations(dbUrl);
+    await assertInvariants(sql, "legacy database with the product's names");
+
+    const answers = await asLegacyStaff(sql, async (t) => [
+      (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
+        p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r,
+      (await t`select public.add_to_queue(p_location_id => ${LOCATION(1)}::uuid,
+        p_customer_id => ${CUSTOMER(6)}::uuid) as r`)[0].r,
+    ]);
+    assert.equal(answers[0].cart.customer_id, CUSTOMER(6), "get_or_create_cart is the product's");
+    assert.equal(
+      answers[1].queue_entry.cart_id,
+      answers[0].cart.id,
+      "add_to_queue is the product's",
+    );
+    const [state] = await sql`select
+      (select count(*)::int from pg_proc where proname in ('get_or_create_cart', 'add_to_queue')
+         and pronamespace = 'public'::regnamespace) as rpcs,
+      (select array_agg(conname::text order by conname) from pg_constraint
+         where conname like '%status%' and conrelid in ('public.carts'::regclass,
+           'public.location_queue'::regclass)) as status_checks,
+      (select indisunique from pg_index
+         where indexrelid = 'public.carts_one_active_per_customer_location'::regclass) as unique_i1,
+      to_regclass('public.carts_one_active_per_customer_location_legacy') is not null as kept_index,
+      (select private.expire_carts() ->> 'carts_abandoned') as expired`;
+    const { expired, ...kept } = state;
+    assert.deepEqual(kept, {
+      rpcs: 2,
+      status_checks: ["carts_status_valid", "location_queue_status_valid"],
+      unique_i1: true,
+      kept_index: true,
+    });
+    // the expiry job reads the settings table's added column
+    assert.match(expired, /^\d+$/);
+  } finally {
+    await sql.end();
   }
 });
 
