@@ -32,6 +32,14 @@ begin
   if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
     create publication supabase_realtime;
   end if;
+  -- Devices follow updates (a queue entry called, a cart completed) and a line's removal: a
+  -- publication left publishing fewer kinds of change publishes them all again, as Supabase
+  -- creates it.
+  if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime'
+             and not (pubinsert and pubupdate and pubdelete)) then
+    raise notice 'the supabase_realtime publication did not publish every change: now inserts, updates, deletes and truncates';
+    alter publication supabase_realtime set (publish = 'insert, update, delete, truncate');
+  end if;
   foreach v_table in array array['carts', 'cart_items', 'location_queue'] loop
     if not exists (
       select 1 from pg_catalog.pg_publication_tables

@@ -319,7 +319,8 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
     // What an older app may hold under the product's names: its select-then-insert RPCs (one
     // with the product's arguments but another return type), CHECK constraints that know only
     // its statuses (NOT VALID: its rows are as they are), its own index on the columns of I1,
-    // and tables of its own for store members and settings.
+    // tables of its own for store members and settings, and a Realtime publication left
+    // publishing inserts only.
     await sql.unsafe(`
       create function public.get_or_create_cart(p_location_id uuid, p_customer_id uuid)
       returns setof public.carts language sql as $$
@@ -338,6 +339,7 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
         user_id uuid not null, primary key (store_id, user_id));
       create table public.store_settings (store_id uuid primary key references public.stores (id),
         currency text not null default 'USD');
+      alter publication supabase_realtime set (publish = 'insert');
     `);
     await applyMigrations(dbUrl);
     await assertInvariants(sql, "legacy database with the product's names");
@@ -363,6 +365,8 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
       (select indisunique from pg_index
          where indexrelid = 'public.carts_one_active_per_customer_location'::regclass) as unique_i1,
       to_regclass('public.carts_one_active_per_customer_location_legacy') is not null as kept_index,
+      (select pubupdate and pubdelete from pg_publication where pubname = 'supabase_realtime')
+        as publishes_changes,
       (select private.expire_carts() ->> 'carts_abandoned') as expired`;
     const { expired, ...kept } = state;
     assert.deepEqual(kept, {
@@ -370,6 +374,7 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
       status_checks: ["carts_status_valid", "location_queue_status_valid"],
       unique_i1: true,
       kept_index: true,
+      publishes_changes: true,
     });
     // the expiry job reads the settings table's added column
     assert.match(expired, /^\d+$/);
