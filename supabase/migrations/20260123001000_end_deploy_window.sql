@@ -14,8 +14,7 @@ do $$
 declare
   v_index text;
 begin
-  foreach v_index in array array['carts_one_active_per_customer_location',
-    'carts_one_active_per_device_location', 'location_queue_one_open_per_customer_location'] loop
+  foreach v_index in array private.invariant_index_names() loop
     if not exists (select 1 from pg_catalog.pg_index i
                    where i.indexrelid = to_regclass('public.' || v_index) and i.indisvalid
                      and i.indisunique) then
