@@ -20,16 +20,23 @@ function resolve(base: string, path: string): string {
   return path.startsWith("/") ? path : `${base}/${path.replace(/^\.\//, "")}`;
 }
 
+/** `config.toml` of `supabaseDir`, parsed; empty when there is no such file. */
+function readConfig(supabaseDir: string): Record<string, unknown> {
+  try {
+    return parse(Deno.readTextFileSync(`${supabaseDir}/config.toml`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return {};
+    throw e;
+  }
+}
+
 /** The configuration of function `name` (defaults when the section is absent). */
 export function functionConfig(name: string, supabaseDir = SUPABASE_DIR): FunctionConfig {
-  let section: Record<string, unknown> = {};
-  try {
-    const toml = parse(Deno.readTextFileSync(`${supabaseDir}/config.toml`));
-    const functions = (toml.functions ?? {}) as Record<string, Record<string, unknown>>;
-    section = functions[name] ?? {};
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
+  const functions = (readConfig(supabaseDir).functions ?? {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const section = functions[name] ?? {};
   const entrypoint = resolve(
     supabaseDir,
     typeof section.entrypoint === "string" ? section.entrypoint : `functions/${name}/index.ts`,
@@ -54,14 +61,8 @@ export function functionConfig(name: string, supabaseDir = SUPABASE_DIR): Functi
 /** `[api] max_rows` of `config.toml`: the most rows a read or an RPC answers (PostgREST's
  * db-max-rows; the Supabase CLI's default, 1000, when the setting or the file is absent). */
 export function apiMaxRows(supabaseDir = SUPABASE_DIR): number {
-  try {
-    const toml = parse(Deno.readTextFileSync(`${supabaseDir}/config.toml`));
-    const maxRows = (toml.api as Record<string, unknown> | undefined)?.max_rows;
-    if (typeof maxRows === "number" && Number.isInteger(maxRows) && maxRows > 0) return maxRows;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return 1000;
+  const maxRows = (readConfig(supabaseDir).api as Record<string, unknown> | undefined)?.max_rows;
+  return typeof maxRows === "number" && Number.isInteger(maxRows) && maxRows > 0 ? maxRows : 1000;
 }
 
 /** Parses a dotenv file (`KEY=value`, `#` comments, optional quotes). */
