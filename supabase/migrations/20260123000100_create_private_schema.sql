@@ -285,7 +285,48 @@ $$;
 comment on function private.drop_other_functions(text, text) is
   'Migrations: drops the functions public.<name> other than the product''s signature (an older app''s overloads).';
 
+-- Migrations: adds the foreign key p_name (NOT VALID) unless the table already has a validated
+-- one of the same columns and referenced columns, under another name (an app's own, or one
+-- declared when its table was created), which already enforces it. Two keys of the same
+-- columns would check every write twice. Dropped first when present, so a file can be
+-- applied again. Returns whether the key was added.
+create or replace function private.add_foreign_key(p_table regclass, p_name text, p_columns text[],
+  p_references regclass, p_referenced_columns text[])
+returns boolean
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_keys smallint[] := array(
+    select a.attnum from unnest(p_columns) with ordinality c (name, n)
+    join pg_catalog.pg_attribute a on a.attrelid = p_table and a.attname = c.name order by c.n);
+  v_referenced smallint[] := array(
+    select a.attnum from unnest(p_referenced_columns) with ordinality c (name, n)
+    join pg_catalog.pg_attribute a on a.attrelid = p_references and a.attname = c.name order by c.n);
+  v_present text;
+begin
+  execute pg_catalog.format('alter table %s drop constraint if exists %I', p_table, p_name);
+  select c.conname into v_present from pg_catalog.pg_constraint c
+  where c.conrelid = p_table and c.contype = 'f' and c.convalidated
+    and c.confrelid = p_references and c.conkey = v_keys and c.confkey = v_referenced
+  order by c.conname limit 1;
+  if v_present is not null then
+    raise notice 'foreign key % of % already enforced by %', p_name, p_table, v_present;
+    return false;
+  end if;
+  execute pg_catalog.format('alter table %s add constraint %I foreign key (%s) references %s (%s) not valid',
+    p_table, p_name,
+    (select string_agg(pg_catalog.quote_ident(c), ', ') from unnest(p_columns) c),
+    p_references,
+    (select string_agg(pg_catalog.quote_ident(c), ', ') from unnest(p_referenced_columns) c));
+  return true;
+end
+$$;
+comment on function private.add_foreign_key(regclass, text, text[], regclass, text[]) is
+  'Migrations: adds a foreign key NOT VALID unless a validated one of the same columns is already there.';
+
 revoke all on function private.drop_other_functions(text, text) from public, anon, authenticated, service_role;
+revoke all on function private.add_foreign_key(regclass, text, text[], regclass, text[]) from public, anon, authenticated, service_role;
 revoke all on function private.caller_user_id() from public, anon;
 revoke all on function private.claim_store_ids() from public, anon;
 revoke all on function private.is_database_itself() from public, anon;

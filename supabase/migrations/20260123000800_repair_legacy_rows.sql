@@ -58,6 +58,7 @@ grant select on private.repair_report to service_role;
 -- Working tables of one repair run (emptied at its start and end). UNLOGGED: what the repair
 -- plans writes no WAL, so it never shows up in logical decoding or Realtime.
 create unlogged table if not exists private.repair_keys (
+  id bigint generated always as identity primary key,
   batch_no bigint not null,
   kind text not null check (kind in ('customer', 'device', 'cart', 'entry')),
   location_id uuid,

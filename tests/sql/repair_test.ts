@@ -284,6 +284,21 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
       "a NULL status is a check violation",
     );
 
+    // A foreign key the legacy tables already had (locations.store_id, cart_items.cart_id)
+    // is kept and not added a second time under the product's name: one check per write.
+    const doubled = await sql`select array_agg(conname::text order by conname) as names
+      from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace
+      group by conrelid, conkey, confrelid, confkey having count(*) > 1`;
+    assert.deepEqual(doubled.map((d) => d.names), [], "no foreign key twice");
+    const orphan =
+      await sql`insert into public.cart_items (cart_id, product_id, quantity, unit_price)
+      values (gen_random_uuid(), 'sku', 1, 1)`.then(() => "written", (e) => e.constraint_name);
+    assert.equal(
+      orphan,
+      "cart_items_cart_id_fkey",
+      "the legacy key still refuses a line of no cart",
+    );
+
     // The same result statement by statement (psql -f), and in one transaction per file
     // (psql --single-transaction), as in batches of keys (the Supabase CLI's way).
     const expected = await normalized(sql);

@@ -1,29 +1,35 @@
--- The schema as Supabase's database linter and a reviewer read it: row level security on
--- every exposed table, no privilege for anon, no SECURITY DEFINER function any API role
--- may execute, fixed search_path everywhere, every foreign key covered by an index of
--- exactly its columns, no duplicate index, policies that evaluate their helpers once per
--- statement (initplans) with one permissive policy per role and command, the invariants'
--- unique indexes valid, the constraints validated, the deploy window closed, the tables in
--- the Realtime publication (a deleted line with its key only), no API role reading or setting
--- a sequence or truncating, triggering or referencing a table, and every object documented.
+-- The schema as Supabase's database linter and a reviewer read it: row level security on every
+-- exposed table, no privilege for anon, no SECURITY DEFINER function any API role may execute,
+-- fixed search_path everywhere, every foreign key covered by an index of exactly its columns
+-- and none twice, no duplicate or invalid index, a primary key on every table, policies that
+-- evaluate their helpers once per statement (initplans) with one permissive policy per role and
+-- command, the invariants' unique indexes valid, the constraints validated, the deploy window
+-- closed, the tables in the Realtime publication (a deleted line with its key only), no API
+-- role reading or setting a sequence or truncating, triggering or referencing a table, and
+-- every object documented.
 begin;
 \ir _helpers.psql
-select plan(24);
+select plan(27);
 
 select is(array(
   select c.relname::text from pg_class c
   where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity
   order by 1), '{}'::text[], 'RLS is on for every table in public');
 select is(array(
-  select c.relname::text from pg_class c
-  where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relrowsecurity
-    and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
-  order by 1), '{}'::text[], 'every table with RLS has a policy');
+  select c.oid::regclass::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
+    and c.relrowsecurity and not exists (select 1 from pg_policy p where p.polrelid = c.oid)
+  order by 1), '{}'::text[], 'every table with RLS has a policy (lint 0008)');
 select is(array(
-  select c.relname::text from pg_class c
-  where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+  select c.oid::regclass::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
+    and not c.relrowsecurity and exists (select 1 from pg_policy p where p.polrelid = c.oid)
+  order by 1), '{}'::text[], 'no table has policies with RLS off (lint 0007)');
+select is(array(
+  select c.oid::regclass::text from pg_class c
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind = 'r'
     and not exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary)
-  order by 1), '{}'::text[], 'every table has a primary key');
+  order by 1), '{}'::text[], 'every table has a primary key (lint 0004)');
 select is(array(
   select c.relname::text from pg_class c
   where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and c.relkind in ('r', 'v', 'm', 'S')
@@ -67,31 +73,56 @@ select is(array(
 select is(array(
   select format('%s.%s', c.conrelid::regclass, c.conname) from pg_constraint c
   join pg_class t on t.oid = c.conrelid
-  where c.contype = 'f' and t.relnamespace = 'public'::regnamespace
+  where c.contype = 'f' and t.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
     and not exists (select 1 from pg_index i where i.indrelid = c.conrelid and i.indisvalid
                     and string_to_array(i.indkey::text, ' ')::smallint[] = c.conkey)
   order by 1), '{}'::text[], 'every foreign key has an index of exactly its columns (lint 0001)');
 select is(array(
+  select array_agg(format('%s.%s', conrelid::regclass, conname) order by conname)::text
+  from pg_constraint
+  where contype = 'f' and connamespace in ('public'::regnamespace, 'private'::regnamespace)
+  group by conrelid, conkey, confrelid, confkey
+  having count(*) > 1), '{}'::text[], 'no two foreign keys of the same columns and reference');
+select is(array(
   select array_agg(indexrelid::regclass::text order by indexrelid::regclass::text)::text from pg_index
-  where indrelid in (select oid from pg_class where relnamespace = 'public'::regnamespace)
+  where indrelid in (select oid from pg_class
+    where relnamespace in ('public'::regnamespace, 'private'::regnamespace))
   group by indrelid, indkey::text, indclass::text, coalesce(pg_get_expr(indexprs, indrelid), ''),
     coalesce(pg_get_expr(indpred, indrelid), '')
   having count(*) > 1), '{}'::text[], 'no duplicate index (lint 0009)');
 select is(array(
-  select format('%s.%s', tablename, policyname) from pg_policies
-  where schemaname = 'public'
-    and (regexp_count(coalesce(qual, '') || coalesce(with_check, ''), '(auth\.\w+|private\.\w+)\(\)')
-      <> regexp_count(coalesce(qual, '') || coalesce(with_check, ''), 'SELECT (auth\.\w+|private\.\w+)\(\) AS'))
-  order by 1), '{}'::text[], 'policies call their helpers once per statement (lint 0003)');
+  select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indrelid
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and not i.indisvalid
+  order by 1), '{}'::text[], 'every index is valid (lint 0030)');
 select is(array(
-  select format('%s %s %s', tablename, r, cmd) from pg_policies, unnest(roles) r
-  where schemaname = 'public' and permissive = 'PERMISSIVE'
-  group by tablename, r, cmd having count(*) > 1
+  select format('%s.%s.%s', schemaname, tablename, policyname) from pg_policies
+  where schemaname in ('public', 'private')
+    and (regexp_count(coalesce(qual, '') || coalesce(with_check, ''),
+        '(auth\.\w+|private\.\w+)\(\)|current_setting\(')
+      <> regexp_count(coalesce(qual, '') || coalesce(with_check, ''),
+        'SELECT (auth\.\w+|private\.\w+)\(\) AS|SELECT current_setting\('))
+  order by 1), '{}'::text[], 'policies call their helpers once per statement (lint 0003)');
+-- As the linter reads policies: FOR ALL is each of the four commands, TO public is every role
+-- that does not bypass row level security.
+select is(array(
+  select format('%s %s %s', p.polrelid::regclass, r.rolname, cmd) from pg_policy p
+  join pg_class c on c.oid = p.polrelid
+  join pg_roles r on p.polroles @> array[r.oid] or p.polroles = array[0::oid]
+  cross join lateral unnest(case p.polcmd when 'r' then array['SELECT'] when 'a' then array['INSERT']
+    when 'w' then array['UPDATE'] when 'd' then array['DELETE']
+    else array['SELECT', 'INSERT', 'UPDATE', 'DELETE'] end) cmd
+  where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace) and p.polpermissive
+    and r.rolname not like 'pg\_%' and r.rolname not like 'supabase%admin' and not r.rolbypassrls
+  group by p.polrelid, r.rolname, cmd having count(*) > 1
   order by 1), '{}'::text[], 'one permissive policy per table, role and command (lint 0006)');
 select is(array(
-  select format('%s.%s', tablename, policyname) from pg_policies
-  where schemaname = 'public' and permissive = 'PERMISSIVE'
-    and (trim(coalesce(qual, '')) = 'true' or trim(coalesce(with_check, '')) = 'true')
+  select format('%s.%s.%s', schemaname, tablename, policyname) from pg_policies
+  where schemaname in ('public', 'private') and permissive = 'PERMISSIVE'
+    and (cmd in ('UPDATE', 'DELETE', 'ALL')
+        and (regexp_replace(lower(coalesce(qual, '')), '\s', '', 'g') in ('true', '(true)', '1=1', '(1=1)')
+          or qual is null)
+      or regexp_replace(lower(coalesce(with_check, '')), '\s', '', 'g') in ('true', '(true)', '1=1', '(1=1)')
+      or with_check is null and cmd in ('INSERT', 'UPDATE', 'ALL'))
   order by 1), '{}'::text[], 'no permissive policy is always true (lint 0024)');
 select is(array(
   select tablename::text from pg_policies
