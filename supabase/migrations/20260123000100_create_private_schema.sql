@@ -285,6 +285,47 @@ $$;
 comment on function private.drop_other_functions(text, text) is
   'Migrations: drops the functions public.<name> other than the product''s signature (an older app''s overloads).';
 
+-- The names of the unique indexes of I1-I3 (built by 20260123000910-930, required by 001000).
+create or replace function private.invariant_index_names() returns text[]
+language sql immutable
+set search_path = ''
+as $$
+  select array['carts_one_active_per_customer_location', 'carts_one_active_per_device_location',
+    'location_queue_one_open_per_customer_location']
+$$;
+comment on function private.invariant_index_names() is
+  'Migrations: the names of the unique indexes that keep I1-I3.';
+
+-- Migrations: an older app's NOT NULL column without a default on one of the apps' tables, which
+-- the product never writes, would refuse every row the repair and the product create (23502).
+-- Each such column (not one of p_product_columns) becomes nullable, named in a notice; the
+-- older app goes on writing it.
+create or replace function private.relax_not_null(p_table regclass, p_product_columns text[])
+returns void
+language plpgsql volatile
+set search_path = ''
+as $$
+declare
+  v_column name;
+begin
+  for v_column in
+    select a.attname from pg_catalog.pg_attribute a
+    where a.attrelid = p_table and a.attnum > 0 and not a.attisdropped and a.attnotnull
+      and not a.atthasdef and a.attidentity = '' and a.attgenerated = ''
+      and a.attname <> all (p_product_columns)
+      and not exists (select 1 from pg_catalog.pg_index i
+                      where i.indrelid = p_table and i.indisprimary and a.attnum = any (i.indkey))
+    order by a.attnum
+  loop
+    raise notice 'column %.% is NOT NULL without a default, and the product does not write it: now nullable',
+      p_table, v_column;
+    execute pg_catalog.format('alter table %s alter column %I drop not null', p_table, v_column);
+  end loop;
+end
+$$;
+comment on function private.relax_not_null(regclass, text[]) is
+  'Migrations: makes an older app''s NOT NULL columns without a default, which the product does not write, nullable.';
+
 -- Migrations: adds the foreign key p_name (NOT VALID) unless the table already has a validated
 -- one of the same columns and referenced columns, under another name (an app's own, or one
 -- declared when its table was created), which already enforces it. Two keys of the same
@@ -326,6 +367,8 @@ comment on function private.add_foreign_key(regclass, text, text[], regclass, te
   'Migrations: adds a foreign key NOT VALID unless a validated one of the same columns is already there.';
 
 revoke all on function private.drop_other_functions(text, text) from public, anon, authenticated, service_role;
+revoke all on function private.invariant_index_names() from public, anon, authenticated, service_role;
+revoke all on function private.relax_not_null(regclass, text[]) from public, anon, authenticated, service_role;
 revoke all on function private.add_foreign_key(regclass, text, text[], regclass, text[]) from public, anon, authenticated, service_role;
 revoke all on function private.caller_user_id() from public, anon;
 revoke all on function private.claim_store_ids() from public, anon;

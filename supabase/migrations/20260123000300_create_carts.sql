@@ -5,7 +5,9 @@
 -- 20260123000500_create_cart_and_queue_rules.sql and the constraints added after the repair.
 --
 -- Works on an empty database and on a legacy `carts` table: missing columns are added
--- (nullable, or with a constant default: no table rewrite), nothing else is touched here.
+-- (nullable, or with a constant default: no table rewrite). An older app's NOT NULL column
+-- without a default, which the product does not write, becomes nullable
+-- (private.relax_not_null); nothing else is touched here.
 
 -- squawk-ignore-file prefer-robust-stmts
 -- (every statement here is idempotent: adding a column if it is missing, setting a default,
@@ -42,6 +44,8 @@ alter table public.carts alter column id set default gen_random_uuid();
 alter table public.carts alter column status set default 'active';
 alter table public.carts alter column created_at set default now();
 alter table public.carts alter column updated_at set default now();
+select private.relax_not_null('public.carts', array['id', 'store_id', 'location_id', 'customer_id',
+  'device_id', 'status', 'merged_into', 'created_at', 'updated_at', 'completed_at']);
 
 comment on table public.carts is
   'Shopping carts. At most one active cart per customer+location and per anonymous device+location; only active carts change.';
@@ -82,6 +86,8 @@ alter table public.cart_items alter column quantity set default 1;
 alter table public.cart_items alter column unit_price set default 0;
 alter table public.cart_items alter column created_at set default now();
 alter table public.cart_items alter column updated_at set default now();
+select private.relax_not_null('public.cart_items', array['id', 'cart_id', 'product_id', 'quantity',
+  'unit_price', 'version', 'created_at', 'updated_at']);
 
 comment on table public.cart_items is 'Lines of a cart; only lines of an active cart can be added, changed or removed.';
 comment on column public.cart_items.id is 'Line id.';

@@ -6,7 +6,8 @@
 -- Works on an empty database and on a legacy `location_queue` without `cart_id` or
 -- `queue_seq`: missing columns are added without a table rewrite (`queue_seq` takes its
 -- default from a sequence for new rows only; legacy rows keep null and sort first among
--- entries created at the same instant).
+-- entries created at the same instant). An older app's NOT NULL column without a default,
+-- which the product does not write, becomes nullable (private.relax_not_null).
 
 -- squawk-ignore-file prefer-robust-stmts
 -- (every statement here is idempotent: adding a column if it is missing, setting a default,
@@ -53,6 +54,9 @@ alter table public.location_queue alter column id set default gen_random_uuid();
 alter table public.location_queue alter column status set default 'waiting';
 alter table public.location_queue alter column created_at set default now();
 alter table public.location_queue alter column updated_at set default now();
+select private.relax_not_null('public.location_queue', array['id', 'store_id', 'location_id',
+  'customer_id', 'cart_id', 'device_id', 'status', 'party_size', 'note', 'queue_seq', 'created_at',
+  'called_at', 'served_at', 'removed_at', 'no_show_at', 'updated_at']);
 
 -- The tie-breaker of the queue order. A plain sequence default (not an identity column):
 -- adding an identity column to a live table rewrites it under an exclusive lock.

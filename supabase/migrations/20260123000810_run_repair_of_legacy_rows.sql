@@ -6,7 +6,8 @@
 -- batch. A batch that meets a lock held longer than its 500 ms lock_timeout (less than
 -- deadlock_timeout: where a batch and an app's transaction wait for each other, the batch
 -- gives up first), a deadlock with an app's transaction, or a duplicate an app added meanwhile
--- is rolled back and tried again.
+-- is rolled back and tried again. A unique violation of an index that is not one of the
+-- product's stops the file at once with its error: the older app's index has to go first.
 -- After the last batch the keys are listed again, to repair what apps changed meanwhile,
 -- until nothing is left (at most three more rounds). Then the rows kept as they are are
 -- reported. Where the runner has opened a transaction around the file (`psql
@@ -22,6 +23,7 @@ declare
   v_tries integer;
   v_all_device_carts boolean;
   v_kept integer;
+  v_constraint text;
 begin
   if pg_catalog.now() <> pg_catalog.statement_timestamp()
     or pg_catalog.txid_current_if_assigned() is not null then
@@ -50,7 +52,11 @@ begin
         exception when lock_not_available or deadlock_detected or serialization_failure
           or unique_violation then
           v_tries := v_tries + 1;
-          if v_tries >= 1000 then
+          get stacked diagnostics v_constraint = constraint_name;
+          -- A unique index of the older app that the repair's changes break (one line per
+          -- product in a cart, say), not a duplicate an app added meanwhile: no retry helps.
+          if v_tries >= 1000 or sqlstate = '23505'
+            and not v_constraint = any (private.invariant_index_names()) then
             raise;
           end if;
           -- A duplicate an app added for a device key since the listing: find every active

@@ -8,18 +8,6 @@
 set lock_timeout = '3s';
 set statement_timeout = '30s';
 
--- The names of the unique indexes of I1-I3 (built by 20260123000910-930, required by 001000).
-create or replace function private.invariant_index_names() returns text[]
-language sql immutable
-set search_path = ''
-as $$
-  select array['carts_one_active_per_customer_location', 'carts_one_active_per_device_location',
-    'location_queue_one_open_per_customer_location']
-$$;
-comment on function private.invariant_index_names() is
-  'Migrations: the names of the unique indexes that keep I1-I3.';
-revoke all on function private.invariant_index_names() from public, anon, authenticated, service_role;
-
 do $$
 declare
   v_index text;

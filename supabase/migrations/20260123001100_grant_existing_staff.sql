@@ -4,7 +4,8 @@
 -- app_metadata.store_ids / store_id, or by a public.store_members row).
 --
 -- So, once per database: every user that exists now and was not already limited by a store
--- claim gets a membership of every store that exists now. Anonymous sign-ins and deleted
+-- claim or by store_members rows (an older app's) gets a membership of every store that
+-- exists now. Anonymous sign-ins and deleted
 -- users get none. Users created after this migration, and stores created after it, start
 -- with no access until granted (docs/api.md, "Access"). Applying the file again grants
 -- nothing more.
@@ -25,6 +26,7 @@ begin
     and to_jsonb(u) ->> 'deleted_at' is null
     and not (coalesce(u.raw_app_meta_data, '{}') ? 'store_ids'
       or coalesce(u.raw_app_meta_data, '{}') ? 'store_id')
+    and not exists (select 1 from public.store_members m where m.user_id = u.id)
   on conflict do nothing;
   insert into private.applied_once (name) values ('grant_existing_staff');
 end

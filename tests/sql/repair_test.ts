@@ -77,14 +77,22 @@ async function normalized(sql: Sql): Promise<string> {
 
 /** Runs `fn` in a transaction as the legacy staff user (a member of stores 1 and 2 after the
  * migrations), the way PostgREST sets role and claims. */
-function asLegacyStaff<T>(sql: Sql, fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> {
+/** Runs fn in a transaction as PostgREST would for a JWT of that user (null: the anon key). */
+function asUser<T>(
+  sql: Sql,
+  sub: string | null,
+  fn: (t: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
+  const role = sub ? "authenticated" : "anon";
   return sql.begin(async (t) => {
-    await t`select set_config('role', 'authenticated', true),
-      set_config('request.jwt.claims', ${
-      JSON.stringify({ sub: id(7, 1), role: "authenticated" })
-    }, true)`;
+    await t`select set_config('role', ${role}, true),
+      set_config('request.jwt.claims', ${JSON.stringify(sub ? { sub, role } : { role })}, true)`;
     return await fn(t);
   }) as Promise<T>;
+}
+
+function asLegacyStaff<T>(sql: Sql, fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  return asUser(sql, id(7, 1), fn);
 }
 
 async function repairedDatabase(mode: FileMode, carts = 0) {
@@ -393,6 +401,126 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
     });
     // the expiry job reads the settings table's added column
     assert.match(expired, /^\d+$/);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("repair: an older app's views, NOT NULL columns, policies and member rows open nothing and stop nothing", async () => {
+  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_app_objects");
+  await runSqlFile(dbUrl, FIXTURE);
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  const SCOPED = id(7, 4); // limited to store 1 by the older app's member rows
+  const NOBODY = id(7, 9); // signed in, no store at all
+  try {
+    // Columns the older app always wrote and the product never writes (the repair creates
+    // carts for open entries without one); views over the carts, one over another, and a
+    // materialized view, granted as Supabase's default privileges grant them; the older app's
+    // own store_members rows and an "enable all" policy on them.
+    await sql.unsafe(`
+      alter table public.carts add column staff_id uuid;
+      update public.carts set staff_id = gen_random_uuid();
+      alter table public.carts alter column staff_id set not null;
+      alter table public.location_queue add column created_by uuid;
+      update public.location_queue set created_by = gen_random_uuid();
+      alter table public.location_queue alter column created_by set not null;
+      create view public.active_carts as select * from public.carts where status = 'active';
+      create view public.active_carts_per_location as
+        select location_id, count(*) as carts from public.active_carts group by location_id;
+      create materialized view public.carts_per_store as
+        select store_id, count(*) as carts from public.carts group by store_id;
+      grant all on public.active_carts, public.active_carts_per_location, public.carts_per_store
+        to anon, authenticated;
+      insert into auth.users (id, aud, role, email, raw_app_meta_data, is_anonymous)
+        values ('${SCOPED}', 'authenticated', 'authenticated', 'one-store@example.com', '{}', false);
+      create table public.store_members (store_id uuid not null references public.stores (id),
+        user_id uuid not null, primary key (store_id, user_id));
+      insert into public.store_members values ('${STORE(1)}', '${SCOPED}');
+      alter table public.store_members enable row level security;
+      create policy "Enable all for authenticated" on public.store_members for all
+        to authenticated using (true) with check (true);
+    `);
+    await applyMigrations(dbUrl);
+    await assertInvariants(sql, "legacy database with the older app's objects");
+
+    // The product creates carts and entries: the columns it does not write are nullable now.
+    const created = await asLegacyStaff(sql, async (t) => [
+      (await t`select public.get_or_create_cart(p_location_id => ${LOCATION(1)}::uuid,
+        p_device_id => 'till-9') as r`)[0].r.created,
+      (await t`select public.add_to_queue(p_location_id => ${LOCATION(1)}::uuid,
+        p_customer_id => ${CUSTOMER(7)}::uuid) as r`)[0].r.queue_entry.status,
+    ]);
+    assert.deepEqual(created, [true, "waiting"]);
+
+    // Through the views, a user of no store reads and changes nothing, anon is refused, the
+    // member of one store sees that store only; the database owner still sees every row.
+    const code = (p: Promise<unknown>) => p.then(() => "read", (e) => e.code);
+    const [all] = await sql`select
+      (select count(*)::int from public.active_carts) as active,
+      (select count(distinct store_id)::int from public.active_carts) as stores`;
+    assert.ok(all.active > 0 && all.stores === 2, `the owner reads ${JSON.stringify(all)}`);
+    const nobody = await asUser(sql, NOBODY, async (t) => ({
+      active: (await t`select count(*)::int as n from public.active_carts`)[0].n,
+      perLocation: (await t`select count(*)::int as n from public.active_carts_per_location`)[0].n,
+      abandoned: (await t`update public.active_carts set status = 'abandoned'`).count,
+      members: (await t`select count(*)::int as n from public.store_members`)[0].n,
+    }));
+    assert.deepEqual(nobody, { active: 0, perLocation: 0, abandoned: 0, members: 0 });
+    assert.equal(
+      await code(asUser(sql, NOBODY, (t) => t`select * from public.carts_per_store`)),
+      "42501",
+      "the materialized view is closed to signed-in users",
+    );
+    assert.equal(
+      await code(asUser(sql, null, (t) => t`select * from public.active_carts`)),
+      "42501",
+      "anon reads no view",
+    );
+    const scoped = await asUser(sql, SCOPED, async (t) => ({
+      stores: (await t`select array_agg(distinct store_id::text) as s from public.active_carts`)[0]
+        .s,
+      members: (await t`select array_agg(store_id::text) as s from public.store_members`)[0].s,
+    }));
+    assert.deepEqual(
+      scoped,
+      { stores: [STORE(1)], members: [STORE(1)] },
+      "the older app's member rows keep their scope: not widened to every store",
+    );
+    const [after] = await sql`select
+      (select count(*)::int from public.store_members where user_id = ${SCOPED}) as scoped_rows,
+      (select attnotnull from pg_attribute where attrelid = 'public.carts'::regclass
+         and attname = 'staff_id') as staff_id_required`;
+    assert.deepEqual(after, { scoped_rows: 1, staff_id_required: false });
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("repair: an older app's unique index that a merge would break stops the repair at once, with its name", async () => {
+  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_line_index");
+  await runSqlFile(dbUrl, FIXTURE);
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  try {
+    // One line per product in a cart, and a customer's two active carts holding the same
+    // product: merging them would put two such lines in the survivor.
+    const [dup] = await sql`select c.customer_id, c.location_id from public.carts c
+      where c.status = 'active' and c.customer_id is not null
+      group by 1, 2 having count(*) > 1 order by 1, 2 limit 1`;
+    await sql`insert into public.cart_items (cart_id, product_id, quantity, unit_price)
+      select c.id, 'sku-one-per-cart', 1, 1 from public.carts c
+      where c.customer_id = ${dup.customer_id} and c.location_id = ${dup.location_id}
+        and c.status = 'active'`;
+    await sql`create unique index cart_items_one_line_per_product
+      on public.cart_items (cart_id, product_id)`;
+    const started = performance.now();
+    const error = await applyMigrations(dbUrl).then(() => null, (e) => e as Error);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `migrations stopped after ${seconds.toFixed(1)} s: ${error?.message.split("\n")[0]}`,
+    );
+    assert.ok(error, "the repair stops");
+    assert.match(error.message, /cart_items_one_line_per_product/);
+    assert.ok(seconds < 30, `at once, not after a thousand retries (${seconds} s)`);
   } finally {
     await sql.end();
   }

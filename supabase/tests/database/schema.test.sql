@@ -125,12 +125,13 @@ select is(array(
       or with_check is null and cmd in ('INSERT', 'UPDATE', 'ALL'))
   order by 1), '{}'::text[], 'no permissive policy is always true (lint 0024)');
 select is(array(
-  select tablename::text from pg_policies
+  select policyname::text from pg_policies
   where schemaname = 'public' and permissive = 'RESTRICTIVE' and cmd = 'ALL'
   order by 1),
-  array['cart_events', 'cart_items', 'carts', 'customers', 'location_queue', 'locations',
-    'store_settings', 'stores'],
-  'every store-owned table has a restrictive store scope for every role');
+  array['cart_events_store_scope', 'cart_items_store_scope', 'carts_store_scope',
+    'customers_store_scope', 'location_queue_store_scope', 'locations_store_scope',
+    'store_members_own_scope', 'store_settings_store_scope', 'stores_store_scope'],
+  'every store-owned table has a restrictive store scope for every role, store_members the user''s own');
 select is(array(
   select i.indexrelid::regclass::text from pg_index i
   where i.indexrelid in ('public.carts_one_active_per_customer_location'::regclass,
