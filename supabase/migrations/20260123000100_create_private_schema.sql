@@ -367,7 +367,8 @@ comment on function private.add_foreign_key(regclass, text, text[], regclass, te
   'Migrations: adds a foreign key NOT VALID unless a validated one of the same columns is already there.';
 
 revoke all on function private.drop_other_functions(text, text) from public, anon, authenticated, service_role;
-revoke all on function private.invariant_index_names() from public, anon, authenticated, service_role;
+revoke all on function private.invariant_index_names() from public, anon;
+grant execute on function private.invariant_index_names() to authenticated, service_role;
 revoke all on function private.relax_not_null(regclass, text[]) from public, anon, authenticated, service_role;
 revoke all on function private.add_foreign_key(regclass, text, text[], regclass, text[]) from public, anon, authenticated, service_role;
 revoke all on function private.caller_user_id() from public, anon;

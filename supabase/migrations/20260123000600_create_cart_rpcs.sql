@@ -317,6 +317,7 @@ declare
   v_device text := private.clean_device_id(p_device_id);
   v_cart public.carts;
   v_target public.carts;
+  v_index text;
 begin
   if v_begun ? 'replay' then
     return v_begun -> 'replay';
@@ -369,7 +370,13 @@ begin
         update public.carts c set customer_id = p_customer_id where c.id = v_cart.id
         returning * into v_cart;
       exception when unique_violation then
-        continue; -- the customer's cart was made meanwhile: attach again, merging into it
+        -- the customer's cart was made meanwhile: attach again, merging into it (another
+        -- unique index, an older app's, refuses for good)
+        get stacked diagnostics v_index = constraint_name;
+        if not coalesce(v_index = any (private.invariant_index_names()), false) then
+          raise;
+        end if;
+        continue;
       end;
     end if;
     -- attached: the cart itself when it stayed active, else the cart it was merged into (a

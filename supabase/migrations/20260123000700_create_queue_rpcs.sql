@@ -43,6 +43,7 @@ declare
   v_entry public.location_queue;
   v_cart public.carts;
   v_created boolean := false;
+  v_index text;
 begin
   if v_begun ? 'replay' then
     return v_begun -> 'replay';
@@ -67,7 +68,12 @@ begin
       v_created := true;
       exit;
     exception when unique_violation then
-      null; -- queued by a concurrent request: read that entry on the next turn
+      -- queued by a concurrent request: read that entry on the next turn (another unique
+      -- index, an older app's, refuses for good)
+      get stacked diagnostics v_index = constraint_name;
+      if not coalesce(v_index = any (private.invariant_index_names()), false) then
+        raise;
+      end if;
     end;
   end loop;
   if v_entry.id is null then

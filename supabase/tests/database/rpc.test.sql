@@ -3,7 +3,7 @@
 -- error (SQLSTATE and HINT, docs/api.md "Errors").
 begin;
 \ir _helpers.psql
-select plan(47);
+select plan(49);
 
 select pg_temp.as_member_a();
 
@@ -124,6 +124,18 @@ select is(pg_temp.error_of(format(
 select is(pg_temp.error_of(format('select public.complete_cart(%L)',
     (select id from public.carts where device_id = 'mac-1'))),
   'PT409 cart_not_active', 'complete_cart: a merged cart');
+
+-- An older app's unique index stricter than the product's model (one active cart per customer
+-- across locations, here for cust_2, who has one at loc_a1) refuses for good: the RPCs answer its
+-- unique violation at once, not "kept changing, retry" after ten turns.
+select pg_temp.as_owner();
+create unique index carts_older_app_one_active on public.carts (customer_id)
+  where status = 'active' and customer_id = 'c0000000-0000-4000-8000-000000000002';
+select pg_temp.as_member_a();
+select is(pg_temp.error_of(format('select public.get_or_create_cart(p_location_id => %L, p_customer_id => %L)',
+    :'loc_a2', :'cust_2')), '23505', 'an older app''s unique index: get answers its violation');
+select is(pg_temp.error_of(format('select public.add_to_queue(p_location_id => %L, p_customer_id => %L)',
+    :'loc_a2', :'cust_2')), '23505', 'an older app''s unique index: add_to_queue answers its violation');
 
 select * from finish();
 rollback;
