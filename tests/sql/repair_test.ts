@@ -95,13 +95,15 @@ function asLegacyStaff<T>(sql: Sql, fn: (t: postgres.TransactionSql) => Promise<
   return asUser(sql, id(7, 1), fn);
 }
 
-async function repairedDatabase(mode: FileMode, carts = 0) {
-  const dbUrl = await createDatabase(
-    stackInfo().dbUrl,
-    `poscart_legacy_${mode}${carts ? `_${carts}` : ""}`,
-  );
+/** A new database of that name holding the legacy fixture, before any migration. */
+async function legacyDatabase(name: string): Promise<{ dbUrl: string; sql: Sql }> {
+  const dbUrl = await createDatabase(stackInfo().dbUrl, name);
   await runSqlFile(dbUrl, FIXTURE);
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  return { dbUrl, sql: postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql };
+}
+
+async function repairedDatabase(mode: FileMode, carts = 0) {
+  const { dbUrl, sql } = await legacyDatabase(`poscart_legacy_${mode}${carts ? `_${carts}` : ""}`);
   if (carts) {
     await runSqlFile(dbUrl, AT_SCALE);
     await sql`select legacy_load.generate(${carts}::int, ${carts / 10}::int, 50)`;
@@ -335,9 +337,7 @@ Deno.test("repair: a messy legacy database takes every migration, loses nothing,
 });
 
 Deno.test("repair: an older app's RPCs, status checks, index and tables of the product's names stop nothing", async () => {
-  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_names");
-  await runSqlFile(dbUrl, FIXTURE);
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  const { dbUrl, sql } = await legacyDatabase("poscart_legacy_names");
   try {
     // What an older app may hold under the product's names: its select-then-insert RPCs (one
     // with the product's arguments but another return type), CHECK constraints that know only
@@ -407,9 +407,7 @@ Deno.test("repair: an older app's RPCs, status checks, index and tables of the p
 });
 
 Deno.test("repair: an older app's views, NOT NULL columns, policies and member rows open nothing and stop nothing", async () => {
-  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_app_objects");
-  await runSqlFile(dbUrl, FIXTURE);
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  const { dbUrl, sql } = await legacyDatabase("poscart_legacy_app_objects");
   const SCOPED = id(7, 4); // limited to store 1 by the older app's member rows
   const NOBODY = id(7, 9); // signed in, no store at all
   try {
@@ -497,9 +495,7 @@ Deno.test("repair: an older app's views, NOT NULL columns, policies and member r
 });
 
 Deno.test("repair: an older app's unique index that a merge would break stops the repair at once, with its name", async () => {
-  const dbUrl = await createDatabase(stackInfo().dbUrl, "poscart_legacy_line_index");
-  await runSqlFile(dbUrl, FIXTURE);
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} }) as Sql;
+  const { dbUrl, sql } = await legacyDatabase("poscart_legacy_line_index");
   try {
     // One line per product in a cart, and a customer's two active carts holding the same
     // product: merging them would put two such lines in the survivor.
