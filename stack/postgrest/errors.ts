@@ -6,7 +6,8 @@
 export interface ErrorBody {
   code: string;
   message: string;
-  details: string | null;
+  /** A text, or (PGRST201) the relationships an embedding may mean. */
+  details: string | null | Record<string, string>[];
   hint: string | null;
 }
 
@@ -154,6 +155,7 @@ const PGRST_STATUS: Record<string, number> = {
   PGRST103: 416,
   PGRST106: 406,
   PGRST107: 406,
+  PGRST108: 400,
   PGRST111: 500,
   PGRST112: 500,
   PGRST116: 406,
@@ -161,6 +163,8 @@ const PGRST_STATUS: Record<string, number> = {
   PGRST121: 500,
   PGRST122: 400,
   PGRST125: 404,
+  PGRST200: 400,
+  PGRST201: 300,
   PGRST202: 404,
   PGRST203: 300,
   PGRST204: 400,

@@ -9,6 +9,7 @@ import { buildCall, type CallArgs } from "./call.ts";
 import { chooseFunction, loadRoutines, type RoutineInfo } from "./catalog.ts";
 import { type ApiError, errorResponse, fromDbError, pgrstError } from "./errors.ts";
 import { parsePrefer, preferenceApplied, type Preferences } from "./prefer.ts";
+import { embeds, loadRelationships, type Relationship, resolveEmbeds } from "./embed.ts";
 import { contentRange, parseQuery, type QueryParams, requestRange } from "./query.ts";
 import type { RoleSettings } from "./role_settings.ts";
 import {
@@ -435,6 +436,15 @@ async function handleInner(req: Request, cfg: HandlerConfig): Promise<Response> 
 
 async function callFunction(ctx: Ctx, name: string): Promise<Response> {
   const { req, cfg, query } = ctx;
+  if (embeds(query)) {
+    return errorResponse(pgrstError(
+      "PGRST100",
+      `"failed to parse select parameter (${
+        ctx.url.searchParams.get("select") ?? ""
+      })" (line 1, column 1)`,
+      "embedding in the result of a function is not supported by the local PostgREST stand-in",
+    ));
+  }
   const read = req.method !== "POST";
   let args: CallArgs;
   let keys: string[];
@@ -515,8 +525,12 @@ function payloadColumns(rel: Relation, keys: string[]): Column[] | ApiError {
 async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
   const { req, cfg, query, prefs } = ctx;
   let rel: Relation | null;
+  let rels: Relationship[] = [];
   try {
     rel = await withDeadline(loadRelation(cfg.sql, cfg.schema, name), cfg.requestTimeoutMs);
+    if (rel && embeds(query)) {
+      rels = await withDeadline(loadRelationships(cfg.sql, cfg.schema), cfg.requestTimeoutMs);
+    }
   } catch (e) {
     const err = fromThrown(e, ctx.auth.anon);
     if (/^(PGRST001|57P01|08...)$/.test(err.body.code)) cfg.connectionLost(cfg.sql);
@@ -529,6 +543,10 @@ async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
         `Could not find the table '${cfg.schema}.${name}' in the schema cache`,
       ),
     );
+  }
+  if (embeds(query)) {
+    const error = resolveEmbeds(cfg.schema, rel.name, query, rels);
+    if (error) return errorResponse(error);
   }
   const count = prefs.count !== undefined;
   const refuse = ctx.single ? singular : undefined;

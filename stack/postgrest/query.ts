@@ -6,10 +6,39 @@ import { type ApiError, pgrstError } from "./errors.ts";
 import { ident } from "./sql.ts";
 
 export interface SelectItem {
-  /** Column name, or "*". */
+  /** Column name, or "*"; for an embedded resource, the name it was asked by. */
   column: string;
   alias?: string;
   cast?: string;
+  /** `alias:name!hint!inner(select)`: an embedded resource. */
+  embed?: Embed;
+}
+
+/** What the query string says about the embedded resource at one path (`a.b`). */
+export interface EmbedParams {
+  where: LogicTree[];
+  order: OrderTerm[];
+  limit?: number;
+  offset?: number;
+}
+
+/** An embedded resource: parsed from `select`, then joined to its parent by `resolveEmbeds`. */
+export interface Embed {
+  hint?: string;
+  inner: boolean;
+  select: SelectItem[];
+  /** How it joins its parent (stack/postgrest/embed.ts); set before any SQL is built. */
+  join?: EmbedJoin;
+  params?: EmbedParams;
+}
+
+export interface EmbedJoin {
+  schema: string;
+  table: string;
+  /** Pairs of [parent column, embedded column] that are equal. */
+  on: [string, string][];
+  /** Many-to-one or one-to-one: an object (or null), else an array. */
+  toOne: boolean;
 }
 
 export type Operator =
@@ -60,6 +89,8 @@ export interface QueryParams {
   columns?: string[];
   /** GET on a function: parameters that are not filters (repeated names keep every value). */
   args: [string, string][];
+  /** Filters, order, limit and offset of embedded resources, by path (`a.b`). */
+  embedded: Record<string, EmbedParams>;
 }
 
 const RESERVED = ["select", "columns", "on_conflict", "order", "limit", "offset", "and", "or"];
@@ -212,11 +243,27 @@ function parseSelect(text: string): SelectItem[] | ApiError {
     const item = part.trim();
     if (item === "") continue;
     if (item.includes("(")) {
-      return pgrstError(
-        "PGRST100",
-        `"failed to parse select parameter (${text})" (line 1, column 1)`,
-        "embedded resources are not supported by the local PostgREST stand-in",
-      );
+      // `alias:name!hint!inner(select)`; a spread (`...name(...)`) is not imitated
+      const m = /^(?:([^:!(]+):(?!:))?([^:!(.]+)((?:![^!(]+)*)\((.*)\)$/s.exec(item);
+      if (!m) {
+        return qpError(
+          "select parameter",
+          text,
+          item.startsWith("...")
+            ? "spread embeds are not supported by the local PostgREST stand-in"
+            : `unexpected "(" in "${item}"`,
+        );
+      }
+      const select = parseSelect(m[4]);
+      if ("status" in select) return select;
+      const marks = m[3].split("!").slice(1).map((h) => h.trim());
+      const hints = marks.filter((h) => h !== "inner" && h !== "left");
+      items.push({
+        column: m[2].trim(),
+        alias: m[1]?.trim(),
+        embed: { hint: hints[0], inner: marks.includes("inner"), select },
+      });
+      continue;
     }
     const m = /^(?:([^:]+):(?!:))?([^:]+?)(?:::([A-Za-z0-9_ \[\]]+))?$/.exec(item);
     if (!m) {
@@ -259,8 +306,21 @@ const columnList = (text: string) => splitList(text).filter((c) => c !== "");
  * (400 PGRST100, as PostgREST answers `POST /rpc/f?name=John`).
  */
 export function parseQuery(search: URLSearchParams, rpcRead: boolean): QueryParams | ApiError {
-  const q: QueryParams = { select: [{ column: "*" }], where: [], order: [], args: [] };
+  const q: QueryParams = {
+    select: [{ column: "*" }],
+    where: [],
+    order: [],
+    args: [],
+    embedded: {},
+  };
   for (const [key, value] of search) {
+    const dot = key.lastIndexOf(".");
+    if (!rpcRead && dot > 0 && !key.startsWith("not.")) {
+      // `path.column=op.value`, `path.order`, `path.limit`, `path.or`: an embedded resource's
+      const error = parseEmbedParam(q, key.slice(0, dot), key.slice(dot + 1), value);
+      if (error) return error;
+      continue;
+    }
     if (key === "select") {
       const select = parseSelect(value);
       if ("status" in select) return select;
@@ -278,12 +338,6 @@ export function parseQuery(search: URLSearchParams, rpcRead: boolean): QueryPara
       const tree = parseLogic(key, value);
       if ("status" in tree) return tree;
       q.where.push(tree);
-    } else if (RESERVED.some((r) => key.endsWith(`.${r}`))) {
-      return pgrstError(
-        "PGRST100",
-        `"failed to parse tree path (${key})" (line 1, column 1)`,
-        "embedded resources are not supported by the local PostgREST stand-in",
-      );
     } else if (value !== "") {
       const filter = parseOpExpr(key, value);
       if (filter) q.where.push({ kind: "filter", filter });
@@ -298,6 +352,46 @@ export function parseQuery(search: URLSearchParams, rpcRead: boolean): QueryPara
     } else if (rpcRead) q.args.push([key, value]);
   }
   return q;
+}
+
+/** `key` of an embedded resource at `path`: its filter, logic tree, order, limit or offset. */
+function parseEmbedParam(
+  q: QueryParams,
+  path: string,
+  key: string,
+  value: string,
+): ApiError | null {
+  let p = path;
+  let k = key;
+  if (p.endsWith(".not") && (k === "or" || k === "and")) {
+    p = p.slice(0, -4);
+    k = `not.${k}`;
+  }
+  const params = q.embedded[p] ??= { where: [], order: [] };
+  if (k === "order") {
+    const order = parseOrder(value);
+    if ("status" in order) return order;
+    params.order = order;
+  } else if (k === "limit" || k === "offset") {
+    if (/^\d+$/.test(value)) params[k] = Number(value);
+  } else if (k === "or" || k === "and" || k === "not.or" || k === "not.and") {
+    const tree = parseLogic(k, value);
+    if ("status" in tree) return tree;
+    params.where.push(tree);
+  } else if (RESERVED.includes(k)) {
+    return qpError("tree path", `${path}.${key}`, `unexpected "${key}"`);
+  } else {
+    const filter = parseOpExpr(k, value);
+    if (!filter) {
+      return qpError(
+        "filter",
+        value,
+        `unexpected "${value[0] ?? ""}" expecting "not" or operator (eq, gt, ...)`,
+      );
+    }
+    params.where.push({ kind: "filter", filter });
+  }
+  return null;
 }
 
 /** Collects query parameters: `$n` placeholders for values. */
@@ -366,10 +460,15 @@ export function logicSql(relation: string, tree: LogicTree, params: Params): str
   return `${tree.negate ? "NOT " : ""}(${joined})`;
 }
 
-/** ` WHERE ...` for the trees (ANDed), or "". */
-export function whereSql(relation: string, trees: LogicTree[], params: Params): string {
-  if (trees.length === 0) return "";
-  return ` WHERE ${trees.map((t) => logicSql(relation, t, params)).join(" AND ")}`;
+/** ` WHERE ...` for the trees and the `extra` conditions (ANDed), or "". */
+export function whereSql(
+  relation: string,
+  trees: LogicTree[],
+  params: Params,
+  extra: string[] = [],
+): string {
+  const conditions = [...trees.map((t) => logicSql(relation, t, params)), ...extra];
+  return conditions.length ? ` WHERE ${conditions.join(" AND ")}` : "";
 }
 
 export function orderSql(relation: string, order: OrderTerm[]): string {
@@ -385,14 +484,72 @@ export function orderSql(relation: string, order: OrderTerm[]): string {
   }`;
 }
 
-export function selectSql(relation: string, select: SelectItem[]): string {
+/**
+ * The select list on `relation`; an embedded resource (joined by `resolveEmbeds`) is a
+ * correlated subquery answering JSON: an array of its rows, or one row (or null) when it is
+ * the parent's parent. `depth` names each level's alias apart (a table embedding itself).
+ */
+export function selectSql(
+  relation: string,
+  select: SelectItem[],
+  params = new Params(),
+  depth = 0,
+): string {
   return select.map((s) => {
+    if (s.embed) {
+      return `${embedSql(relation, s.embed, params, depth + 1)} AS ${ident(s.alias ?? s.column)}`;
+    }
     let sql = s.column === "*" ? `${relation}.*` : `${relation}.${ident(s.column)}`;
     if (s.cast) sql = `CAST( ${sql} AS ${s.cast} )`;
     if (s.alias) sql += ` AS ${ident(s.alias)}`;
     else if (s.cast && s.column !== "*") sql += ` AS ${ident(s.column)}`;
     return sql;
   }).join(", ");
+}
+
+function embedSql(parent: string, embed: Embed, params: Params, depth: number): string {
+  const join = embed.join!;
+  const alias = ident(`${join.table}_${depth}`);
+  const conditions = [
+    ...join.on.map(([p, c]) => `${alias}.${ident(c)} = ${parent}.${ident(p)}`),
+    ...(embed.params?.where ?? []).map((t) => logicSql(alias, t, params)),
+    ...innerEmbedsSql(alias, embed.select, params, depth),
+  ];
+  const limit = embed.params?.limit !== undefined ? ` LIMIT ${embed.params.limit}` : "";
+  const offset = embed.params?.offset ? ` OFFSET ${embed.params.offset}` : "";
+  const rows = `SELECT ${selectSql(alias, embed.select, params, depth)} ` +
+    `FROM ${ident(join.schema)}.${ident(join.table)} AS ${alias} ` +
+    `WHERE ${conditions.join(" AND ")}${
+      orderSql(alias, embed.params?.order ?? [])
+    }${limit}${offset}`;
+  const row = ident(`pgrst_embed_${depth}`);
+  return join.toOne
+    ? `(SELECT row_to_json(${row}) FROM (${rows}) ${row})`
+    : `COALESCE((SELECT json_agg(${row}) FROM (${rows}) ${row}), '[]')`;
+}
+
+/**
+ * `!inner` embeds of `relation`'s select list as conditions on its rows: only rows that have
+ * at least one (matching) embedded row.
+ */
+export function innerEmbedsSql(
+  relation: string,
+  select: SelectItem[],
+  params: Params,
+  depth = 0,
+): string[] {
+  return select.filter((s) => s.embed?.inner).map((s) => {
+    const embed = s.embed!;
+    const join = embed.join!;
+    const alias = ident(`${join.table}_${depth + 1}_inner`);
+    const conditions = [
+      ...join.on.map(([p, c]) => `${alias}.${ident(c)} = ${relation}.${ident(p)}`),
+      ...(embed.params?.where ?? []).map((t) => logicSql(alias, t, params)),
+      ...innerEmbedsSql(alias, embed.select, params, depth + 1),
+    ];
+    return `EXISTS (SELECT 1 FROM ${ident(join.schema)}.${ident(join.table)} AS ${alias} ` +
+      `WHERE ${conditions.join(" AND ")})`;
+  });
 }
 
 /** The rows to answer: the intersection of `limit`/`offset` and a `Range: a-b` header. */

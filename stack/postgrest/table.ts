@@ -7,6 +7,7 @@
 // `loadRelation` does database I/O; the builders are pure.
 import type postgres from "postgres";
 import {
+  innerEmbedsSql,
   limitOffsetSql,
   orderSql,
   Params,
@@ -86,8 +87,9 @@ function bodyAgg(single: boolean): string {
 export function buildRead(rel: Relation, options: ReadOptions): Statement {
   const params = new Params();
   const table = qualified(rel.schema, rel.name);
-  const where = whereSql(table, options.query.where, params);
-  const source = `SELECT ${selectSql(table, options.query.select)} FROM ${table}${where}` +
+  const { select } = options.query;
+  const where = whereSql(table, options.query.where, params, innerEmbedsSql(table, select, params));
+  const source = `SELECT ${selectSql(table, select, params)} FROM ${table}${where}` +
     `${orderSql(table, options.query.order)}${limitOffsetSql(options.range, params)}`;
   const countCte = options.count ? `, pgrst_source_count AS (SELECT 1 FROM ${table}${where})` : "";
   const total = options.count
@@ -115,11 +117,12 @@ function wrapWrite(
   rel: Relation,
   mutation: string,
   options: WriteOptions,
+  params: Params,
   inserted = "''",
 ): string {
   const table = ident(rel.name);
   const select = options.returning
-    ? `SELECT ${selectSql(table, options.query.select)} FROM ${SOURCE} AS ${table}`
+    ? `SELECT ${selectSql(table, options.query.select, params)} FROM ${SOURCE} AS ${table}`
     : `SELECT * FROM ${SOURCE}`;
   const body = options.returning ? `${bodyAgg(options.single)}::text` : "''::text";
   return `WITH pgrst_source AS (${mutation}) ` +
@@ -208,7 +211,7 @@ export function buildInsert(rel: Relation, options: InsertOptions): Statement {
   }
   mutation += ` ${returningSql(rel, options.returning)}`;
   return {
-    text: wrapWrite(rel, mutation, options, merge ? INSERTED : "''"),
+    text: wrapWrite(rel, mutation, options, params, merge ? INSERTED : "''"),
     params: params.values,
   };
 }
@@ -233,7 +236,7 @@ export function buildUpdate(rel: Relation, options: UpdateOptions): Statement {
       bodyRows(options.columns, options.json, false, false, params) +
       `${whereSql(table, options.query.where, params)} ${returningSql(rel, options.returning)}`;
   }
-  return { text: wrapWrite(rel, mutation, options), params: params.values };
+  return { text: wrapWrite(rel, mutation, options, params), params: params.values };
 }
 
 /** DELETE: every row the filters match (all rows without filters). */
@@ -242,5 +245,5 @@ export function buildDelete(rel: Relation, options: WriteOptions): Statement {
   const table = qualified(rel.schema, rel.name);
   const mutation = `DELETE FROM ${table} ${whereSql(table, options.query.where, params)} ` +
     returningSql(rel, options.returning);
-  return { text: wrapWrite(rel, mutation, options), params: params.values };
+  return { text: wrapWrite(rel, mutation, options, params), params: params.values };
 }

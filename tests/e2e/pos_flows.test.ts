@@ -329,3 +329,56 @@ e2eTest(
     assertEquals(bad.status, 400);
   },
 );
+
+e2eTest(
+  "a POS app reads a cart with its lines, and a queue with its carts, in one request; a user of no store reads nothing",
+  { customers: 1 },
+  async ({ fx }) => {
+    const [customer] = fx.customerIds;
+    const [till] = await devices(fx.storeId, 1);
+    const nobody = posClient(await userJwt());
+    const queued = await call(till, {
+      action: "add_to_queue",
+      location_id: fx.locationId,
+      customer_id: customer,
+    });
+    assertEquals(queued.status, 200, JSON.stringify(queued.body));
+    const cartId = queued.body.cart.id;
+    const added = await call(till, {
+      action: "add_item",
+      cart_id: cartId,
+      product_id: "sku-embed",
+      quantity: 2,
+      unit_price: 3,
+    });
+    assertEquals(added.status, 200, JSON.stringify(added.body));
+
+    // supabase-js resource embedding, as a POS app's screens read (RLS on every level)
+    const cart = await till.from("carts").select("id, status, cart_items(product_id, quantity)")
+      .eq("id", cartId);
+    assertEquals([cart.status, cart.data], [200, [{
+      id: cartId,
+      status: "active",
+      cart_items: [{ product_id: "sku-embed", quantity: 2 }],
+    }]]);
+    const queue = await till.from("location_queue")
+      .select("status, cart:carts(id, cart_items(quantity))").eq("location_id", fx.locationId);
+    assertEquals(queue.data, [{
+      status: "waiting",
+      cart: { id: cartId, cart_items: [{ quantity: 2 }] },
+    }]);
+    for (
+      const read of [
+        nobody.from("carts").select("id, cart_items(id)").eq("id", cartId),
+        nobody.from("cart_items").select("id, carts(id)").eq("cart_id", cartId),
+        nobody.from("location_queue").select("id, carts!inner(id)").eq(
+          "location_id",
+          fx.locationId,
+        ),
+      ]
+    ) {
+      const { status, data } = await read;
+      assertEquals([status, data], [200, []]);
+    }
+  },
+);

@@ -210,3 +210,17 @@ insert into public.t_many select generate_series(1, 1500);
 create function public.t_many_ids() returns setof int language sql stable as $$
   select generate_series(1, 1200)
 $$;
+
+-- Embedding (PostgREST's QuerySpec "embedded resources" and EmbedDisambiguationSpec): the
+-- tasks of projects, a table that references itself, notes on rows row level security hides.
+create table public.t_task (
+  id int primary key,
+  name text not null,
+  project_id int references public.t_project (id)
+);
+insert into public.t_task values
+  (1, 'Design w7', 1), (2, 'Code w7', 1), (3, 'Design w10', 2), (4, 'Code w10', 2),
+  (5, 'Design IOS', 3);
+create table public.t_node (id int primary key, parent_id int references public.t_node (id));
+insert into public.t_node values (1, null), (2, 1);
+create table public.t_note (id int primary key, owned_id int references public.t_owned (id), body text);
