@@ -510,11 +510,7 @@ export function selectSql(
 function embedSql(parent: string, embed: Embed, params: Params, depth: number): string {
   const join = embed.join!;
   const alias = ident(`${join.table}_${depth}`);
-  const conditions = [
-    ...join.on.map(([p, c]) => `${alias}.${ident(c)} = ${parent}.${ident(p)}`),
-    ...(embed.params?.where ?? []).map((t) => logicSql(alias, t, params)),
-    ...innerEmbedsSql(alias, embed.select, params, depth),
-  ];
+  const conditions = embedConditions(parent, alias, embed, params, depth);
   const limit = embed.params?.limit !== undefined ? ` LIMIT ${embed.params.limit}` : "";
   const offset = embed.params?.offset ? ` OFFSET ${embed.params.offset}` : "";
   const rows = `SELECT ${selectSql(alias, embed.select, params, depth)} ` +
@@ -526,6 +522,21 @@ function embedSql(parent: string, embed: Embed, params: Params, depth: number): 
   return join.toOne
     ? `(SELECT row_to_json(${row}) FROM (${rows}) ${row})`
     : `COALESCE((SELECT json_agg(${row}) FROM (${rows}) ${row}), '[]')`;
+}
+
+/** An embedded row (`alias`) of `parent`: the join, its filters, and its own `!inner` embeds. */
+function embedConditions(
+  parent: string,
+  alias: string,
+  embed: Embed,
+  params: Params,
+  depth: number,
+): string[] {
+  return [
+    ...embed.join!.on.map(([p, c]) => `${alias}.${ident(c)} = ${parent}.${ident(p)}`),
+    ...(embed.params?.where ?? []).map((t) => logicSql(alias, t, params)),
+    ...innerEmbedsSql(alias, embed.select, params, depth),
+  ];
 }
 
 /**
@@ -542,11 +553,7 @@ export function innerEmbedsSql(
     const embed = s.embed!;
     const join = embed.join!;
     const alias = ident(`${join.table}_${depth + 1}_inner`);
-    const conditions = [
-      ...join.on.map(([p, c]) => `${alias}.${ident(c)} = ${relation}.${ident(p)}`),
-      ...(embed.params?.where ?? []).map((t) => logicSql(alias, t, params)),
-      ...innerEmbedsSql(alias, embed.select, params, depth + 1),
-    ];
+    const conditions = embedConditions(relation, alias, embed, params, depth + 1);
     return `EXISTS (SELECT 1 FROM ${ident(join.schema)}.${ident(join.table)} AS ${alias} ` +
       `WHERE ${conditions.join(" AND ")})`;
   });
