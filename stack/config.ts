@@ -1,6 +1,7 @@
 // What the local stack reads from `supabase/config.toml`: each function's `verify_jwt`
 // (default true), `entrypoint` and `import_map`, as the Supabase CLI interprets them
-// (paths relative to the `supabase/` directory), and `[api] max_rows`. Reads one file.
+// (paths relative to the `supabase/` directory), `[api] max_rows` and what the local Auth
+// reads of `[auth]`. Reads one file.
 import { parse } from "smol-toml";
 
 export interface FunctionConfig {
@@ -63,6 +64,24 @@ export function functionConfig(name: string, supabaseDir = SUPABASE_DIR): Functi
 export function apiMaxRows(supabaseDir = SUPABASE_DIR): number {
   const maxRows = (readConfig(supabaseDir).api as Record<string, unknown> | undefined)?.max_rows;
   return typeof maxRows === "number" && Number.isInteger(maxRows) && maxRows > 0 ? maxRows : 1000;
+}
+
+export interface AuthConfig {
+  jwtExpiry: number;
+  enableSignup: boolean;
+  enableAnonymous: boolean;
+}
+
+/** `[auth]` of `config.toml`, with the Supabase CLI's defaults (3600 s, sign-ups open,
+ * anonymous sign-ins off). */
+export function authConfig(supabaseDir = SUPABASE_DIR): AuthConfig {
+  const auth = (readConfig(supabaseDir).auth ?? {}) as Record<string, unknown>;
+  const expiry = auth.jwt_expiry;
+  return {
+    jwtExpiry: typeof expiry === "number" && Number.isInteger(expiry) && expiry > 0 ? expiry : 3600,
+    enableSignup: auth.enable_signup !== false,
+    enableAnonymous: auth.enable_anonymous_sign_ins === true,
+  };
 }
 
 /** Parses a dotenv file (`KEY=value`, `#` comments, optional quotes). */

@@ -3,7 +3,8 @@
 // key-auth does), `/functions/v1/<name>` -> the function host, with `verify_jwt` enforced as
 // the edge runtime does (`verifyJwtRefusal`: OPTIONS passes; otherwise 401 with the edge
 // runtime's `{"code", "message", "msg"}`), `/realtime/v1/websocket` -> the local Realtime
-// (key-auth with the `apikey` query parameter, as supabase-js sends it), `/board/` -> the live
+// (key-auth with the `apikey` query parameter, as supabase-js sends it), `/auth/v1/*` -> the
+// local Auth (stack/auth.ts; key-auth first), `/board/` -> the live
 // queue board's static files. Streams bodies both ways; an upstream that fails or drops the
 // connection becomes 502, like Kong. Does network I/O.
 import { verifyJwt } from "./jwt.ts";
@@ -22,6 +23,8 @@ export interface GatewayConfig {
   apiKeys: string[];
   /** The local Realtime's WebSocket endpoint, served at /realtime/v1/websocket. */
   realtime?: (req: Request) => Promise<Response>;
+  /** The local Auth, served at /auth/v1/* (`path`: what follows `/auth/v1`). */
+  auth?: (req: Request, path: string) => Promise<Response>;
   /** Static files served under /board/ (`path`: what follows `/board/`). */
   board?: (req: Request, path: string) => Promise<Response>;
 }
@@ -211,6 +214,15 @@ export function gatewayHandler(cfg: GatewayConfig): (req: Request) => Promise<Re
       return await rest(req, url, cfg);
     }
     if (url.pathname.startsWith("/functions/v1/")) return await functions(req, url, cfg);
+    if (url.pathname.startsWith("/auth/v1/") && cfg.auth) {
+      if (req.method === "OPTIONS") return preflight(req);
+      const refused = keyAuth(req, url, cfg);
+      if (refused) {
+        refused.headers.set("Access-Control-Allow-Origin", "*");
+        return refused;
+      }
+      return await cfg.auth(req, url.pathname.slice("/auth/v1".length));
+    }
     if (url.pathname === "/realtime/v1/websocket" && cfg.realtime) {
       return keyAuth(req, url, cfg) ?? await cfg.realtime(req);
     }

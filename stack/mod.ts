@@ -5,7 +5,8 @@
 // writes the stack info file
 // (docs/architecture.md, "Stack info file"). `stop()` stops everything it started, in
 // reverse order, and removes its temporary directory. Does I/O (processes, files).
-import { apiMaxRows, functionConfig, SUPABASE_DIR } from "./config.ts";
+import { startAuth } from "./auth.ts";
+import { apiMaxRows, authConfig, functionConfig, SUPABASE_DIR } from "./config.ts";
 import { type RunningFaultProxy, startFaultProxy } from "./faults.ts";
 import { type RunningFunction, startFunction } from "./functions.ts";
 import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
@@ -175,12 +176,21 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       : startRealtime({ dbUrl: pg.dbUrl, jwtSecret: LOCAL_JWT_SECRET });
     if (realtime) stops.push(() => realtime.stop());
 
+    const auth = startAuth({
+      dbUrl: pg.dbUrl,
+      jwtSecret: LOCAL_JWT_SECRET,
+      apiUrl,
+      ...authConfig(supabaseDir),
+    });
+    stops.push(() => auth.stop());
+
     const gateway: RunningGateway = await startGateway({
       postgrestUrl: faults?.url ?? rest.url,
       functions: gatewayFunctions,
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
       realtime: realtime ? (req) => realtime.handle(req) : undefined,
+      auth: (req, path) => auth.handle(req, path),
       board: serveBoard,
     }, apiPort);
     stops.push(() => gateway.stop());

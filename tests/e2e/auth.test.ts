@@ -110,3 +110,44 @@ e2eTest(
     console.log("auth matrix:\n  " + seen.join("\n  "));
   },
 );
+
+e2eTest(
+  "open sign-ups: a user who signs up sees and changes nothing of any store until the service role grants one",
+  { customers: 1 },
+  async ({ sql, fx }) => {
+    const info = stackInfo();
+    const [customer] = fx.customerIds;
+    const options = { auth: { persistSession: false, autoRefreshToken: false } };
+    const app = createClient(info.apiUrl, info.anonKey, options);
+    const signedUp = await app.auth.signUp({
+      email: `signup-${crypto.randomUUID().slice(0, 8)}@example.com`,
+      password: "open sign-ups",
+    });
+    assertEquals(signedUp.error, null);
+    const before = await locationRows(sql, fx.locationId);
+
+    const get = { action: "get", location_id: fx.locationId, customer_id: customer };
+    const denied = await call(app, get);
+    assertEquals([denied.status, denied.body.error.code], [403, "store_forbidden"]);
+    for (const table of ["stores", "locations", "customers", "carts", "location_queue"]) {
+      const { status, data } = await app.from(table).select("id");
+      assertEquals([table, status, data], [table, 200, []]);
+    }
+    const insert = await app.from("carts").insert({
+      location_id: fx.locationId,
+      customer_id: customer,
+    });
+    assertEquals([insert.status, insert.error?.code], [403, "42501"]);
+    assertEquals(await locationRows(sql, fx.locationId), before, "nothing written");
+
+    // granted as docs/api.md shows: the service role sets the claim, the next token carries it
+    const admin = createClient(info.apiUrl, info.serviceRoleKey, options).auth.admin;
+    const granted = await admin.updateUserById(signedUp.data.user!.id, {
+      app_metadata: { store_ids: [fx.storeId] },
+    });
+    assertEquals(granted.error, null);
+    assertEquals((await app.auth.refreshSession()).error, null);
+    const allowed = await call(app, get);
+    assertEquals([allowed.status, allowed.body.cart.customer_id], [200, customer]);
+  },
+);

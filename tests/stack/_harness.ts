@@ -1,10 +1,11 @@
 // Test harness for the stand-in's conformance tests: a small stack of its own (throwaway
 // PostgreSQL on a free port with the Supabase base and tests/stack/fixtures.sql, the
-// PostgREST stand-in, the fault proxy in front of it, the gateway in front of that),
+// PostgREST stand-in, the fault proxy in front of it, the local Auth, the gateway in front),
 // independent of any running stack. With POSTGREST_BIN set, the same tests run against the
 // real PostgREST instead, fault tests included.
 import postgres from "postgres";
-import { apiMaxRows } from "../../stack/config.ts";
+import { type RunningAuth, startAuth } from "../../stack/auth.ts";
+import { apiMaxRows, type AuthConfig, authConfig } from "../../stack/config.ts";
 import { startFaultProxy } from "../../stack/faults.ts";
 import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
 import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
@@ -56,7 +57,7 @@ export const MAX_ROWS = apiMaxRows();
 /** Runs `fn` against a fresh harness and stops everything afterwards. */
 export async function withHarness(
   fn: (h: Harness) => Promise<void>,
-  options: { functions?: Record<string, GatewayFunction> } = {},
+  options: { functions?: Record<string, GatewayFunction>; auth?: Partial<AuthConfig> } = {},
 ): Promise<void> {
   const pg = await startPostgres({ port: freePort() });
   const stops: (() => Promise<void>)[] = [() => pg.stop()];
@@ -80,13 +81,24 @@ export async function withHarness(
     stops.push(() => proxy.stop());
     const anonKey = await demoKey("anon");
     const serviceRoleKey = await demoKey("service_role");
+    // the local Auth names the gateway's URL in its tokens: started once the gateway listens
+    const auth: { running?: RunningAuth } = {};
     const gateway = await startGateway({
       postgrestUrl: proxy.url,
       functions: options.functions ?? {},
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
+      auth: (req, path) => auth.running!.handle(req, path),
     }, 0);
     stops.push(() => gateway.stop());
+    auth.running = startAuth({
+      dbUrl: pg.dbUrl,
+      jwtSecret: LOCAL_JWT_SECRET,
+      apiUrl: gateway.url,
+      ...authConfig(),
+      ...options.auth,
+    });
+    stops.push(() => auth.running!.stop());
     const sql = postgres(pg.dbUrl, { max: 2, onnotice: () => {} });
     stops.push(() => sql.end({ timeout: 2 }));
     await fn({

@@ -1,0 +1,139 @@
+// The local Auth at /auth/v1 (stack/auth.ts) as supabase-js uses it: sign-up, sign-in,
+// refresh, the user, sign-out, anonymous sign-ins as `[auth]` allows them, and the service
+// role's admin API; answers and errors in GoTrue's shapes, tokens with GoTrue's claims that
+// PostgREST accepts.
+import { createClient } from "@supabase/supabase-js";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { result, STACK_TEST, withHarness } from "./_harness.ts";
+
+const payload = (token: string) =>
+  JSON.parse(atob(token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/")));
+
+Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, async (t) => {
+  await withHarness(async (h) => {
+    const client = () =>
+      createClient(h.apiUrl, h.anonKey, {
+        auth: { persistSession: false, autoRefreshToken: false },
+      });
+    const email = `staff-${crypto.randomUUID().slice(0, 8)}@example.com`;
+
+    await t.step("sign-up answers a session whose token PostgREST accepts", async () => {
+      const app = client();
+      const { data, error } = await app.auth.signUp({ email, password: "correct horse" });
+      assertEquals(error, null);
+      const claims = payload(data.session!.access_token);
+      assertEquals(
+        [claims.sub, claims.aud, claims.role, claims.email, claims.is_anonymous],
+        [data.user!.id, "authenticated", "authenticated", email, false],
+      );
+      assertEquals(claims.app_metadata, { provider: "email", providers: ["email"] });
+      assertEquals(claims.iss, `${h.apiUrl}/auth/v1`);
+      assertEquals(claims.exp - claims.iat, 3600);
+      const [row] = await h.sql`select email, encrypted_password like '$2%' as bcrypt,
+        email_confirmed_at is not null as confirmed from auth.users where id = ${data.user!.id}`;
+      assertEquals(row, { email, bcrypt: true, confirmed: true });
+      // the token signs PostgREST requests in as that user
+      const me = await fetch(`${h.restUrl}/rpc/t_whoami`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${data.session!.access_token}` },
+      });
+      const seen = (await result(me)).body;
+      assertEquals([seen.current_user, seen.uid], ["authenticated", data.user!.id]);
+    });
+
+    await t.step("errors: taken email, weak password, wrong password, no apikey", async () => {
+      const app = client();
+      const taken = await app.auth.signUp({ email, password: "another one" });
+      assertEquals([taken.error?.status, taken.error?.code], [422, "user_already_exists"]);
+      const weak = await app.auth.signUp({ email: `x${email}`, password: "123" });
+      assertEquals([weak.error?.status, weak.error?.code], [422, "weak_password"]);
+      const wrong = await app.auth.signInWithPassword({ email, password: "wrong" });
+      assertEquals([wrong.error?.status, wrong.error?.code, wrong.error?.message], [
+        400,
+        "invalid_credentials",
+        "Invalid login credentials",
+      ]);
+      const anonymous = await app.auth.signInAnonymously();
+      assertEquals(
+        [anonymous.error?.status, anonymous.error?.code],
+        [422, "anonymous_provider_disabled"],
+      );
+      const noKey = await fetch(`${h.apiUrl}/auth/v1/token?grant_type=password`, {
+        method: "POST",
+        body: JSON.stringify({ email, password: "correct horse" }),
+      });
+      assertEquals([noKey.status, (await noKey.json()).message], [
+        401,
+        "No API key found in request",
+      ]);
+    });
+
+    await t.step("sign-in, the user, refresh (rotated), sign-out", async () => {
+      const app = client();
+      const signedIn = await app.auth.signInWithPassword({ email, password: "correct horse" });
+      assertEquals(signedIn.error, null);
+      const { data: user } = await app.auth.getUser();
+      assertEquals(user.user?.email, email);
+      const first = signedIn.data.session!.refresh_token;
+      const refreshed = await app.auth.refreshSession();
+      assertEquals(refreshed.error, null);
+      assert(refreshed.data.session!.refresh_token !== first, "a new refresh token");
+      assertEquals(
+        payload(refreshed.data.session!.access_token).session_id,
+        payload(signedIn.data.session!.access_token).session_id,
+      );
+      const reused = await client().auth.refreshSession({ refresh_token: first });
+      assertEquals(reused.error?.code, "refresh_token_not_found");
+      const last = refreshed.data.session!.refresh_token;
+      assertEquals((await app.auth.signOut()).error, null);
+      const afterSignOut = await client().auth.refreshSession({ refresh_token: last });
+      assertEquals(afterSignOut.error?.code, "refresh_token_not_found");
+    });
+
+    await t.step("the service role's admin API: create, grant app_metadata, delete", async () => {
+      const admin = createClient(h.apiUrl, h.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false },
+      }).auth.admin;
+      const created = await admin.createUser({
+        email: `new-${email}`,
+        password: "another horse",
+        email_confirm: true,
+      });
+      assertEquals(created.error, null);
+      const id = created.data.user!.id;
+      const granted = await admin.updateUserById(id, { app_metadata: { store_ids: ["s1"] } });
+      assertEquals(granted.data.user?.app_metadata, {
+        provider: "email",
+        providers: ["email"],
+        store_ids: ["s1"],
+      });
+      const app = client();
+      const { data } = await app.auth.signInWithPassword({
+        email: `new-${email}`,
+        password: "another horse",
+      });
+      assertEquals(payload(data.session!.access_token).app_metadata.store_ids, ["s1"]);
+      // a user's token is not an admin's
+      const notAdmin = await fetch(`${h.apiUrl}/auth/v1/admin/users/${id}`, {
+        headers: { apikey: h.anonKey, Authorization: `Bearer ${data.session!.access_token}` },
+      });
+      assertEquals([notAdmin.status, (await notAdmin.json()).error_code], [403, "not_admin"]);
+      assertEquals((await admin.deleteUser(id)).error, null);
+      assertEquals((await admin.getUserById(id)).error?.status, 404);
+    });
+  });
+});
+
+Deno.test("auth: anonymous sign-ins when [auth] enables them", STACK_TEST, async () => {
+  await withHarness(async (h) => {
+    const app = createClient(h.apiUrl, h.anonKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    });
+    const { data, error } = await app.auth.signInAnonymously();
+    assertEquals(error, null);
+    const claims = payload(data.session!.access_token);
+    assertEquals([claims.role, claims.is_anonymous, claims.email], ["authenticated", true, ""]);
+    const [row] = await h.sql`select is_anonymous, email from auth.users where id = ${claims.sub}`;
+    assertEquals(row, { is_anonymous: true, email: null });
+  }, { auth: { enableAnonymous: true } });
+});
