@@ -163,13 +163,22 @@ export function startAuth(options: AuthOptions): RunningAuth {
     return checked.claims;
   }
 
-  /** A new user; `taken` answers an email already registered (sign-up and admin differ). */
+  /**
+   * A new user. `extra`: the `app_metadata` beyond the provider, which only the admin API may
+   * set (a sign-up's body cannot grant itself a store); `taken` answers an email already
+   * registered (sign-up and the admin API answer it differently).
+   */
   async function createUser(
     fields: Record<string, unknown>,
-    anonymous: boolean,
-    confirmed: boolean,
-    taken: () => Response,
+    user: {
+      anonymous: boolean;
+      confirmed: boolean;
+      extra: Record<string, unknown>;
+      metadata: unknown;
+      taken: () => Response;
+    },
   ): Promise<UserRow | Response> {
+    const { anonymous, confirmed, taken } = user;
     const email = typeof fields.email === "string" ? fields.email.trim().toLowerCase() : null;
     const password = typeof fields.password === "string" ? fields.password : null;
     if (!anonymous) {
@@ -183,13 +192,9 @@ export function startAuth(options: AuthOptions): RunningAuth {
       if (exists) return taken();
     }
     const provider = anonymous ? "anonymous" : "email";
-    const appMetadata = {
-      provider,
-      providers: [provider],
-      ...(fields.app_metadata as Record<string, unknown> | undefined ?? {}),
-    };
-    const userMetadata = (fields.data ?? fields.user_metadata ?? {}) as Record<string, unknown>;
-    const [user] = await users(
+    const appMetadata = { provider, providers: [provider], ...user.extra };
+    const userMetadata = user.metadata ?? {};
+    const [created] = await users(
       `insert into auth.users (instance_id, id, aud, role, email, encrypted_password,
          email_confirmed_at, raw_app_meta_data, raw_user_meta_data, is_anonymous)
        values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2,
@@ -207,7 +212,7 @@ export function startAuth(options: AuthOptions): RunningAuth {
         anonymous,
       ],
     );
-    return user;
+    return created;
   }
 
   async function signup(req: Request): Promise<Response> {
@@ -222,12 +227,13 @@ export function startAuth(options: AuthOptions): RunningAuth {
     if (!anonymous && typeof fields.password !== "string") {
       return fail(422, "validation_failed", "Signup requires a valid password");
     }
-    const user = await createUser(
-      fields,
+    const user = await createUser(fields, {
       anonymous,
-      !anonymous,
-      () => fail(422, "user_already_exists", "User already registered"),
-    );
+      confirmed: !anonymous,
+      extra: {},
+      metadata: fields.data,
+      taken: () => fail(422, "user_already_exists", "User already registered"),
+    });
     if (user instanceof Response) return user;
     return await signIn(user, anonymous ? "anonymous" : "password");
   }
@@ -274,13 +280,14 @@ export function startAuth(options: AuthOptions): RunningAuth {
     const id = /^\/admin\/users\/([0-9a-f-]{36})$/i.exec(path)?.[1];
     if (path === "/admin/users" && req.method === "POST") {
       const fields = await body(req) ?? {};
-      const user = await createUser(
-        fields,
-        false,
-        fields.email_confirm === true,
-        () =>
+      const user = await createUser(fields, {
+        anonymous: false,
+        confirmed: fields.email_confirm === true,
+        extra: (fields.app_metadata ?? {}) as Record<string, unknown>,
+        metadata: fields.user_metadata,
+        taken: () =>
           fail(422, "email_exists", "A user with this email address has already been registered"),
-      );
+      });
       return user instanceof Response ? user : reply(200, userJson(user));
     }
     if (!id) return fail(404, "not_found", "Not Found");

@@ -41,6 +41,25 @@ Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, 
       assertEquals([seen.current_user, seen.uid], ["authenticated", data.user!.id]);
     });
 
+    await t.step("a sign-up cannot give itself app_metadata (a store)", async () => {
+      const res = await fetch(`${h.apiUrl}/auth/v1/signup`, {
+        method: "POST",
+        headers: { apikey: h.anonKey, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          email: `self-${email}`,
+          password: "self granted",
+          data: { name: "Mallory" },
+          app_metadata: { store_ids: ["s1"] },
+        }),
+      });
+      const session = (await result(res)).body;
+      const claims = payload(session.access_token);
+      assertEquals([claims.app_metadata, claims.user_metadata], [
+        { provider: "email", providers: ["email"] },
+        { name: "Mallory" },
+      ]);
+    });
+
     await t.step("errors: taken email, weak password, wrong password, no apikey", async () => {
       const app = client();
       const taken = await app.auth.signUp({ email, password: "another one" });
