@@ -137,7 +137,11 @@ e2eTest(
       location_id: fx.locationId,
       customer_id: customer,
     });
-    assertEquals([insert.status, insert.error?.code], [403, "42501"]);
+    assertEquals([insert.status, insert.error?.code, insert.error?.hint], [
+      403,
+      "PT403",
+      "store_forbidden",
+    ]);
     assertEquals(await locationRows(sql, fx.locationId), before, "nothing written");
 
     // granted as docs/api.md shows: the service role sets the claim, the next token carries it
