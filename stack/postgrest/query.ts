@@ -1,6 +1,7 @@
 // PostgREST's query string, for tables and for the results of functions
-// (docs/postgrest-standin.md, "Query string"): `select`, horizontal filters with `not.`,
-// `or` / `and` trees, `order`, `limit` / `offset`, `on_conflict`, `columns`, and the SQL
+// (docs/postgrest-standin.md, "Query string"): `select` with embedded resources, horizontal
+// filters with `not.` (full-text search included), JSON paths, `or` / `and` trees, `order`,
+// `limit` / `offset` (also per embedded resource), `on_conflict`, `columns`, and the SQL
 // fragments PostgREST builds from them (values always travel as parameters). Pure.
 import { type ApiError, pgrstError } from "./errors.ts";
 import { ident } from "./sql.ts";
@@ -57,7 +58,11 @@ export type Operator =
   | "in"
   | "cs"
   | "cd"
-  | "ov";
+  | "ov"
+  | "fts"
+  | "plfts"
+  | "phfts"
+  | "wfts";
 
 export interface Filter {
   column: string;
@@ -65,6 +70,8 @@ export interface Filter {
   op: Operator;
   /** `eq(any)` / `like(all)` and the like: the value is a `{a,b}` list. */
   quantifier?: "any" | "all";
+  /** `fts(english).term`: the text search configuration. */
+  language?: string;
   value: string | string[];
 }
 
@@ -111,7 +118,19 @@ const OPERATORS: Operator[] = [
   "cs",
   "cd",
   "ov",
+  "fts",
+  "plfts",
+  "phfts",
+  "wfts",
 ];
+
+/** The full-text search operators and the function each builds its query with. */
+const TSQUERY: Partial<Record<Operator, string>> = {
+  fts: "to_tsquery",
+  plfts: "plainto_tsquery",
+  phfts: "phraseto_tsquery",
+  wfts: "websearch_to_tsquery",
+};
 
 const qpError = (what: string, input: string, details: string): ApiError =>
   pgrstError("PGRST100", `"failed to parse ${what} (${input})" (line 1, column 1)`, details);
@@ -133,6 +152,12 @@ export function parseOpExpr(column: string, text: string): Filter | null {
     quantifier = quant[1] as "any" | "all";
     rest = rest.slice(quant[0].length);
   }
+  let language: string | undefined;
+  const config = /^\(([^)]+)\)/.exec(rest);
+  if (config && TSQUERY[op]) {
+    language = config[1];
+    rest = rest.slice(config[0].length);
+  }
   if (!rest.startsWith(".")) return null;
   const raw = rest.slice(1);
   if (op === "in") {
@@ -145,7 +170,27 @@ export function parseOpExpr(column: string, text: string): Filter | null {
   ) {
     return null;
   }
-  return { column, negate, op, quantifier, value: raw };
+  return { column, negate, op, quantifier, language, value: raw };
+}
+
+/**
+ * A column of `relation`, or a JSON path into one (`data->a->>b`, `data->items->0`: keys as
+ * text, array indexes as integers), as SQL.
+ */
+export function columnSql(relation: string, column: string): string {
+  const parts = column.split(/(->>?)/);
+  let sql = `${relation}.${ident(parts[0])}`;
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const key = parts[i + 1];
+    sql += `${parts[i]}${/^-?\d+$/.test(key) ? key : `'${key.replaceAll("'", "''")}'`}`;
+  }
+  return sql;
+}
+
+/** The name PostgREST gives a selected JSON path: its last key (`data->a->>b` -> `b`). */
+function pathName(column: string): string | null {
+  const parts = column.split(/->>?/);
+  return parts.length > 1 ? parts[parts.length - 1] : null;
 }
 
 /**
@@ -428,7 +473,7 @@ const SIMPLE: Partial<Record<Operator, string>> = {
 
 /** One filter on `relation` (a quoted name) as SQL. */
 export function filterSql(relation: string, f: Filter, params: Params): string {
-  const column = `${relation}.${ident(f.column)}`;
+  const column = columnSql(relation, f.column);
   const not = f.negate ? "NOT " : "";
   if (f.op === "is") {
     const v = (f.value as string).toLowerCase();
@@ -442,6 +487,11 @@ export function filterSql(relation: string, f: Filter, params: Params): string {
     const values = f.value as string[];
     if (values.length === 0) return `${not}${column} = ANY('{}')`;
     return `${not}${column} = ANY (${params.add(arrayLiteral(values))})`;
+  }
+  const tsquery = TSQUERY[f.op];
+  if (tsquery) {
+    const config = f.language === undefined ? "" : `${params.add(f.language)}::regconfig, `;
+    return `${not}${column} @@ ${tsquery}(${config}${params.add(f.value)})`;
   }
   const star = (s: string) => (f.op === "like" || f.op === "ilike" ? s.replaceAll("*", "%") : s);
   const value = star(f.value as string);
@@ -476,7 +526,7 @@ export function orderSql(relation: string, order: OrderTerm[]): string {
   return ` ORDER BY ${
     order.map((o) =>
       [
-        `${relation}.${ident(o.column)}`,
+        columnSql(relation, o.column),
         o.direction?.toUpperCase(),
         o.nulls ? `NULLS ${o.nulls.toUpperCase()}` : undefined,
       ].filter(Boolean).join(" ")
@@ -499,10 +549,10 @@ export function selectSql(
     if (s.embed) {
       return `${embedSql(relation, s.embed, params, depth + 1)} AS ${ident(s.alias ?? s.column)}`;
     }
-    let sql = s.column === "*" ? `${relation}.*` : `${relation}.${ident(s.column)}`;
+    let sql = s.column === "*" ? `${relation}.*` : columnSql(relation, s.column);
     if (s.cast) sql = `CAST( ${sql} AS ${s.cast} )`;
-    if (s.alias) sql += ` AS ${ident(s.alias)}`;
-    else if (s.cast && s.column !== "*") sql += ` AS ${ident(s.column)}`;
+    const name = s.alias ?? pathName(s.column) ?? (s.cast && s.column !== "*" ? s.column : null);
+    if (name !== null) sql += ` AS ${ident(name)}`;
     return sql;
   }).join(", ");
 }

@@ -224,3 +224,16 @@ insert into public.t_task values
 create table public.t_node (id int primary key, parent_id int references public.t_node (id));
 insert into public.t_node values (1, null), (2, 1);
 create table public.t_note (id int primary key, owned_id int references public.t_owned (id), body text);
+
+-- JSON paths and full-text search (PostgREST's JsonOperatorSpec and QuerySpec "Full text search
+-- operator").
+create table public.t_json (id int primary key, data jsonb);
+insert into public.t_json values
+  (1, '{"blood_type": "A-", "age": 30, "phones": [{"number": "917-929-5745"}], "tags": {"vip": true}}'),
+  (2, '{"blood_type": "O+", "age": 25, "phones": [{"number": "646-896-4521"}], "tags": {"vip": false}}'),
+  (3, '{"blood_type": "AB+", "age": 40, "phones": []}');
+create table public.t_doc (id int primary key, body text, words tsvector);
+insert into public.t_doc (id, body) values
+  (1, 'Fat cats ate rats'), (2, 'The rat ate the fat cat'), (3, 'Dogs chase cats'),
+  (4, 'Fat rats ran');
+update public.t_doc set words = to_tsvector('english', body);
