@@ -65,7 +65,9 @@ Local Supabase-compatible stack is running.
           DB URL: ${info.dbUrl}
       JWT secret: ${info.jwtSecret}
         anon key: ${info.anonKey}
-service_role key: ${info.serviceRoleKey}${
+service_role key: ${info.serviceRoleKey}
+ publishable key: ${info.publishableKey}  (the CLI's; stands for the anon key)
+      secret key: ${info.secretKey}  (stands for the service_role key)${
   info.faultUrl ? `\n       fault URL: ${info.faultUrl}` : ""
 }
       migrations: ${info.migrations.length} applied${

@@ -21,6 +21,12 @@ export interface GatewayConfig {
   jwtSecret: string;
   /** The keys Kong accepts in `apikey` (the anon and service_role keys). */
   apiKeys: string[];
+  /**
+   * Opaque keys (`sb_publishable_...`, `sb_secret_...`) and the JWT each stands for: accepted in
+   * `apikey`, and swapped for that JWT in `apikey` and in an `Authorization` that is absent or
+   * carries the key itself, as the CLI's gateway does, before any route sees the request.
+   */
+  opaqueKeys?: Record<string, string>;
   /** The local Realtime's WebSocket endpoint, served at /realtime/v1/websocket. */
   realtime?: (req: Request) => Promise<Response>;
   /** The local Auth, served at /auth/v1/* (`path`: what follows `/auth/v1`). */
@@ -94,7 +100,9 @@ function keyAuth(req: Request, url: URL, cfg: GatewayConfig): Response | null {
   const key = req.headers.get("apikey") ?? url.searchParams.get("apikey");
   const challenge = { "WWW-Authenticate": 'Key realm="kong"' };
   if (!key) return json(401, { message: "No API key found in request" }, challenge);
-  if (!cfg.apiKeys.includes(key)) return json(401, { message: "Invalid API key" }, challenge);
+  if (!cfg.apiKeys.includes(key) && !(key in (cfg.opaqueKeys ?? {}))) {
+    return json(401, { message: "Invalid API key" }, challenge);
+  }
   return null;
 }
 
@@ -206,9 +214,30 @@ function jwtRefusal({ code, message }: JwtRefusal): Response {
   });
 }
 
+/**
+ * The request with an opaque key swapped for its JWT (`cfg.opaqueKeys`), or itself. A WebSocket
+ * upgrade is left as it is (it must stay the request the server handed over): the local Realtime
+ * swaps the key itself.
+ */
+function swapOpaqueKey(req: Request, cfg: GatewayConfig): Request {
+  const url = new URL(req.url);
+  const key = req.headers.get("apikey") ?? url.searchParams.get("apikey");
+  const jwt = key === null ? undefined : cfg.opaqueKeys?.[key];
+  if (jwt === undefined || req.headers.get("upgrade")?.toLowerCase() === "websocket") return req;
+  if (url.searchParams.has("apikey")) url.searchParams.set("apikey", jwt);
+  const swapped = new Request(url, req);
+  if (swapped.headers.has("apikey")) swapped.headers.set("apikey", jwt);
+  const authorization = swapped.headers.get("authorization");
+  if (authorization === null || authorization.replace(/^Bearer\s+/i, "") === key) {
+    swapped.headers.set("authorization", `Bearer ${jwt}`);
+  }
+  return swapped;
+}
+
 /** The gateway as a fetch handler (usable without a server). */
 export function gatewayHandler(cfg: GatewayConfig): (req: Request) => Promise<Response> {
-  return async (req) => {
+  return async (original) => {
+    const req = swapOpaqueKey(original, cfg);
     const url = new URL(req.url);
     if (url.pathname === "/rest/v1" || url.pathname.startsWith("/rest/v1/")) {
       return await rest(req, url, cfg);

@@ -26,6 +26,21 @@ export function demoKey(role: "anon" | "service_role", secret = LOCAL_JWT_SECRET
   return signJwt({ iss: "supabase-demo", role, exp: DEMO_KEY_EXP }, secret);
 }
 
+/** The Supabase CLI's local publishable and secret keys (public in the CLI source): not JWTs. */
+export const LOCAL_PUBLISHABLE_KEY = "sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH";
+export const LOCAL_SECRET_KEY = "sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz";
+
+/**
+ * The JWT each opaque key stands for, as the CLI's gateway swaps them: the publishable key is
+ * the anon role's, the secret key the service role's.
+ */
+export async function opaqueKeys(secret = LOCAL_JWT_SECRET): Promise<Record<string, string>> {
+  return {
+    [LOCAL_PUBLISHABLE_KEY]: await demoKey("anon", secret),
+    [LOCAL_SECRET_KEY]: await demoKey("service_role", secret),
+  };
+}
+
 /** Why a token was refused: `malformed` (PGRST301) or `claims` (PGRST303). */
 export type JwtFailure = { kind: "malformed" | "claims"; message: string };
 

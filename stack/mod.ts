@@ -10,7 +10,13 @@ import { apiMaxRows, authConfig, functionConfig, SUPABASE_DIR } from "./config.t
 import { type RunningFaultProxy, startFaultProxy } from "./faults.ts";
 import { type RunningFunction, startFunction } from "./functions.ts";
 import { type GatewayFunction, type RunningGateway, startGateway } from "./gateway.ts";
-import { demoKey, LOCAL_JWT_SECRET } from "./jwt.ts";
+import {
+  demoKey,
+  LOCAL_JWT_SECRET,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY,
+  opaqueKeys,
+} from "./jwt.ts";
 import { applyBase, applyMigrations, startPostgres } from "./postgres.ts";
 import { authenticatorUrl, type RunningPostgrest, startPostgrest } from "./postgrest/mod.ts";
 import { type RunningRealtime, startRealtime } from "./realtime/mod.ts";
@@ -47,6 +53,9 @@ export interface StackInfo {
   faultUrl: string | null;
   anonKey: string;
   serviceRoleKey: string;
+  /** The CLI's local opaque keys, accepted wherever the anon and service_role keys are. */
+  publishableKey: string;
+  secretKey: string;
   jwtSecret: string;
   pgData: string;
   pgBin: string;
@@ -141,6 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const anonKey = await demoKey("anon");
     const serviceRoleKey = await demoKey("service_role");
+    const opaque = await opaqueKeys();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const gatewayFunctions: Record<string, GatewayFunction> = {};
     const running: RunningFunction[] = [];
@@ -173,7 +183,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const realtime: RunningRealtime | null = options.realtime === false
       ? null
-      : startRealtime({ dbUrl: pg.dbUrl, jwtSecret: LOCAL_JWT_SECRET });
+      : startRealtime({ dbUrl: pg.dbUrl, jwtSecret: LOCAL_JWT_SECRET, opaqueKeys: opaque });
     if (realtime) stops.push(() => realtime.stop());
 
     const auth = startAuth({
@@ -189,6 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       functions: gatewayFunctions,
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
+      opaqueKeys: opaque,
       realtime: realtime ? (req) => realtime.handle(req) : undefined,
       auth: (req, path) => auth.handle(req, path),
       board: serveBoard,
@@ -202,6 +213,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       faultUrl: faults?.faultUrl ?? null,
       anonKey,
       serviceRoleKey,
+      publishableKey: LOCAL_PUBLISHABLE_KEY,
+      secretKey: LOCAL_SECRET_KEY,
       jwtSecret: LOCAL_JWT_SECRET,
       pgData: pg.pgData,
       pgBin: pg.pgBin,

@@ -25,6 +25,8 @@ export interface RealtimeOptions {
   /** Default `supabase_realtime_replication_slot`. */
   slot?: string;
   log?: (message: string) => void;
+  /** Opaque keys (`sb_publishable_...`) accepted as `apikey`, and the JWT each stands for. */
+  opaqueKeys?: Record<string, string>;
 }
 
 export interface RunningRealtime {
@@ -157,7 +159,8 @@ export function startRealtime(options: RealtimeOptions): RunningRealtime {
     if (!VSNS.includes(vsn)) {
       return Response.json({ message: `unsupported vsn ${vsn}` }, { status: 400 });
     }
-    const apiKey = url.searchParams.get("apikey") ?? req.headers.get("apikey") ?? "";
+    const given = url.searchParams.get("apikey") ?? req.headers.get("apikey") ?? "";
+    const apiKey = options.opaqueKeys?.[given] ?? given;
     const checked = await checkToken(apiKey, options.jwtSecret);
     if (!checked.ok) return Response.json({ message: checked.reason }, { status: 403 });
 

@@ -5,7 +5,7 @@
 import type { SupabaseClient } from "@supabase/supabase-js";
 import postgres from "postgres";
 import { startGateway } from "../../stack/gateway.ts";
-import { type Claims, demoKey, LOCAL_JWT_SECRET, signJwt } from "../../stack/jwt.ts";
+import { type Claims, demoKey, LOCAL_JWT_SECRET, opaqueKeys, signJwt } from "../../stack/jwt.ts";
 import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
 import { type RunningRealtime, startRealtime } from "../../stack/realtime/mod.ts";
 import type { Vsn } from "../../stack/realtime/protocol.ts";
@@ -43,7 +43,13 @@ export async function withHarness(fn: (h: Harness) => Promise<void>): Promise<vo
   try {
     await applyBase(pg.dbUrl);
     await runSqlFile(pg.dbUrl, FIXTURES);
-    const realtime = startRealtime({ dbUrl: pg.dbUrl, jwtSecret: LOCAL_JWT_SECRET, log: () => {} });
+    const opaque = await opaqueKeys();
+    const realtime = startRealtime({
+      dbUrl: pg.dbUrl,
+      jwtSecret: LOCAL_JWT_SECRET,
+      log: () => {},
+      opaqueKeys: opaque,
+    });
     stops.push(() => realtime.stop());
     const anonKey = await demoKey("anon");
     const gateway = await startGateway({
@@ -51,6 +57,7 @@ export async function withHarness(fn: (h: Harness) => Promise<void>): Promise<vo
       functions: {},
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, await demoKey("service_role")],
+      opaqueKeys: opaque,
       realtime: (req) => realtime.handle(req),
     }, 0);
     stops.push(() => gateway.stop());

@@ -3,7 +3,7 @@
 // order), the `system` message once subscribed and the reasons when not, leave, unmatched
 // topics, access-token refresh and expiry, a second join of a topic, vsn 1.0.0 objects.
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { LOCAL_JWT_SECRET, signJwt } from "../../stack/jwt.ts";
+import { LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, signJwt } from "../../stack/jwt.ts";
 import { type Harness, type Message, sleep, withHarness } from "./_harness.ts";
 
 const steps = { sanitizeOps: false, sanitizeResources: false };
@@ -36,6 +36,20 @@ Deno.test({
           }),
         );
         assertEquals(direct.status, 403);
+      });
+
+      await t.step("the CLI's publishable key stands for the anon key", async () => {
+        // supabase-js sends it as `apikey` and, without a session, as the join's access_token
+        const c = await h.raw({ apikey: LOCAL_PUBLISHABLE_KEY });
+        const { reply } = await c.join("open", {
+          config: { postgres_changes: [{ event: "INSERT", schema: "public", table: "rt_open" }] },
+          access_token: LOCAL_PUBLISHABLE_KEY,
+        });
+        assertEquals(reply.payload.status, "ok");
+        assertEquals((await c.next(isSystem("realtime:open"))).payload.status, "ok");
+        await h.sql`insert into public.rt_open values (77, 'seen by anon')`;
+        const change = await c.next((m) => m.event === "postgres_changes");
+        assertEquals(change.payload.data.record, { id: 77, label: "seen by anon" });
       });
 
       await t.step("heartbeat on `phoenix` is answered ok", async () => {

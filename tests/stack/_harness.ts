@@ -8,7 +8,7 @@ import { type RunningAuth, startAuth } from "../../stack/auth.ts";
 import { apiMaxRows, type AuthConfig, authConfig } from "../../stack/config.ts";
 import { startFaultProxy } from "../../stack/faults.ts";
 import { type GatewayFunction, startGateway } from "../../stack/gateway.ts";
-import { demoKey, LOCAL_JWT_SECRET } from "../../stack/jwt.ts";
+import { demoKey, LOCAL_JWT_SECRET, opaqueKeys } from "../../stack/jwt.ts";
 import { applyBase, runSqlFile, startPostgres } from "../../stack/postgres.ts";
 import { authenticatorUrl } from "../../stack/postgrest/mod.ts";
 import { findPostgrestBinary, startRealPostgrest } from "../../stack/postgrest/real.ts";
@@ -88,6 +88,7 @@ export async function withHarness(
       functions: options.functions ?? {},
       jwtSecret: LOCAL_JWT_SECRET,
       apiKeys: [anonKey, serviceRoleKey],
+      opaqueKeys: await opaqueKeys(),
       auth: (req, path) => auth.running!.handle(req, path),
     }, 0);
     stops.push(() => gateway.stop());
