@@ -145,8 +145,17 @@ $$;
 comment on function private.check_entry_fields(integer, text) is
   'Rejects a party size outside 1-100 and a note over 500 characters.';
 
+-- The most items one cart line holds.
+create or replace function private.max_item_quantity() returns integer
+language sql immutable
+set search_path = ''
+as $$
+  select 100000
+$$;
+comment on function private.max_item_quantity() is 'The most items one cart line holds (100000).';
+
 -- A cart line's fields: product 1-200 characters without control characters, quantity
--- 1-100000, unit price 0-9999999999.99.
+-- 1-private.max_item_quantity(), unit price 0-9999999999.99.
 create or replace function private.check_item_fields(
   p_product_id text, p_quantity integer, p_unit_price numeric
 ) returns void
@@ -159,7 +168,7 @@ begin
     perform private.invalid_argument('product_id',
       'product_id must be 1-200 characters without control characters');
   end if;
-  if p_quantity is null or p_quantity not between 1 and 100000 then
+  if p_quantity is null or p_quantity not between 1 and private.max_item_quantity() then
     perform private.invalid_argument('quantity', 'quantity must be between 1 and 100000');
   end if;
   -- as stored (numeric(12,2)): a price that rounds out of range is refused here, not by the
@@ -379,6 +388,7 @@ revoke all on function private.invalid_argument(text, text) from public, anon;
 revoke all on function private.clean_device_id(text) from public, anon;
 revoke all on function private.check_entry_fields(integer, text) from public, anon;
 revoke all on function private.check_item_fields(text, integer, numeric) from public, anon;
+revoke all on function private.max_item_quantity() from public, anon;
 revoke all on function private.refuse_direct_write(text, text) from public, anon;
 revoke all on function private.ts_json(timestamptz) from public, anon;
 revoke all on function private.lock_tables(text[], text, interval) from public, anon, authenticated, service_role;
@@ -390,6 +400,7 @@ grant execute on function private.invalid_argument(text, text) to authenticated,
 grant execute on function private.clean_device_id(text) to authenticated, service_role;
 grant execute on function private.check_entry_fields(integer, text) to authenticated, service_role;
 grant execute on function private.check_item_fields(text, integer, numeric) to authenticated, service_role;
+grant execute on function private.max_item_quantity() to authenticated, service_role;
 grant execute on function private.refuse_direct_write(text, text) to authenticated, service_role;
 grant execute on function private.ts_json(timestamptz) to authenticated, service_role;
 

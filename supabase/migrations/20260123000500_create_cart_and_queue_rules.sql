@@ -86,14 +86,30 @@ comment on function private.location_store(uuid, uuid) is
   'The store of a location the caller may see (PT404 location_not_found otherwise, PT403 store_forbidden without any store); P0001 location_store_mismatch when a different store is given.';
 
 -- The customer must be visible to the caller and usable at the store (shared, or the store's).
+-- The advisory lock key of a customer, between the checks that let a cart or entry in
+-- (private.require_customer, shared) and a change of the customer's store
+-- (private.customers_guard, exclusive).
+create or replace function private.customer_lock_key(p_customer_id uuid) returns bigint
+language sql immutable
+set search_path = ''
+as $$
+  select pg_catalog.hashtextextended('customer:' || p_customer_id::text, 0)
+$$;
+comment on function private.customer_lock_key(uuid) is
+  'The advisory lock key that orders a customer''s store change against carts and entries let in for them.';
+
 create or replace function private.require_customer(p_customer_id uuid, p_store_id uuid)
 returns void
-language plpgsql stable
+language plpgsql volatile
 set search_path = ''
 as $$
 declare
   v_ok boolean;
 begin
+  -- Shared against private.customers_guard's exclusive lock: a customer's store cannot change
+  -- between this check and the commit of the cart or entry it lets in (and the read below,
+  -- in a volatile function, sees a change committed while waiting).
+  perform pg_catalog.pg_advisory_xact_lock_shared(private.customer_lock_key(p_customer_id));
   select c.store_id is null or c.store_id = p_store_id into v_ok
   from public.customers c where c.id = p_customer_id;
   if v_ok is not true then
@@ -230,20 +246,21 @@ begin
     from public.cart_items s join target tg on tg.product_id = s.product_id
     where s.cart_id = p_from
     group by tg.id
+  ), combined as (
+    -- a sum past the line limit is not combined: those lines move as they are
+    update public.cart_items t set quantity = t.quantity + a.quantity, updated_at = now()
+    from added a where t.id = a.id and t.quantity + a.quantity <= private.max_item_quantity()
+    returning t.product_id
   )
-  update public.cart_items t set quantity = t.quantity + a.quantity, updated_at = now()
-  from added a where t.id = a.id;
-
   delete from public.cart_items s
-  where s.cart_id = p_from
-    and exists (select 1 from public.cart_items t where t.cart_id = p_to and t.product_id = s.product_id);
+  where s.cart_id = p_from and s.product_id in (select c.product_id from combined c);
 
   update public.cart_items s set cart_id = p_to, updated_at = now()
   where s.cart_id = p_from;
 end
 $$;
 comment on function private.move_cart_lines(uuid, uuid) is
-  'Moves a cart''s lines to another cart, combining lines of the same product.';
+  'Moves a cart''s lines to another cart, combining lines of the same product (within the line limit).';
 
 -- ---------------------------------------------------------------------------------------
 -- carts
@@ -334,6 +351,14 @@ begin
     if new.status not in ('active', 'completed', 'abandoned', 'merged') then
       perform private.invalid_argument('status',
         'status must be active, completed or abandoned');
+    end if;
+    -- A cart that leaves active takes its open entries and lines with it (carts_apply). Under
+    -- REPEATABLE READ that would miss an entry or line committed since the transaction's
+    -- snapshot (nothing else makes such a write conflict), so it is refused there.
+    if new.status <> 'active'
+      and pg_catalog.current_setting('transaction_isolation') = 'repeatable read' then
+      raise exception 'a cart is completed, abandoned or merged under READ COMMITTED only (or SERIALIZABLE)'
+        using errcode = '0A000';
     end if;
     if new.status = 'completed' then
       new.completed_at := now();
@@ -643,6 +668,7 @@ comment on trigger location_queue_guard on public.location_queue is 'Queue norma
 
 revoke all on function private.location_store(uuid, uuid) from public, anon;
 revoke all on function private.require_customer(uuid, uuid) from public, anon;
+revoke all on function private.customer_lock_key(uuid) from public, anon;
 revoke all on function private.cart_json(public.carts) from public, anon;
 revoke all on function private.entry_json(public.location_queue) from public, anon;
 revoke all on function private.cart_detail_json(public.carts) from public, anon;
@@ -655,6 +681,7 @@ revoke all on function private.location_queue_guard() from public, anon;
 revoke all on function private.location_queue_taken_id() from public, anon, authenticated, service_role;
 grant execute on function private.location_store(uuid, uuid) to authenticated, service_role;
 grant execute on function private.require_customer(uuid, uuid) to authenticated, service_role;
+grant execute on function private.customer_lock_key(uuid) to authenticated, service_role;
 grant execute on function private.cart_json(public.carts) to authenticated, service_role;
 grant execute on function private.entry_json(public.location_queue) to authenticated, service_role;
 grant execute on function private.cart_detail_json(public.carts) to authenticated, service_role;

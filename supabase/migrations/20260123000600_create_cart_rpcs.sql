@@ -162,7 +162,7 @@ begin
   where i.cart_id = p_cart_id and i.product_id = p_product_id
   order by i.created_at, i.id limit 1;
   if found then
-    if v_item.quantity + p_quantity > 100000 then
+    if v_item.quantity + p_quantity > private.max_item_quantity() then
       perform private.invalid_argument('quantity', 'quantity must be between 1 and 100000');
     end if;
     update public.cart_items i set quantity = i.quantity + p_quantity where i.id = v_item.id
@@ -234,7 +234,7 @@ begin
   if v_begun ? 'replay' then
     return v_begun -> 'replay';
   end if;
-  if p_quantity is null or p_quantity not between 1 and 100000 then
+  if p_quantity is null or p_quantity not between 1 and private.max_item_quantity() then
     perform private.invalid_argument('quantity', 'quantity must be between 1 and 100000');
   end if;
   v_cart := private.lock_active_cart(p_cart_id);

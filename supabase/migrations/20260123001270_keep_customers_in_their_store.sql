@@ -4,7 +4,8 @@
 -- they have carts in others: the customer's active cart and open entry would stay behind,
 -- found by a get but refused by add_to_queue (customer_not_found), and the other store's
 -- staff would see a customer whose carts they cannot. An API writer may change a customer's
--- store only while the customer has no cart and no entry outside the new store. Creating the
+-- store only while the customer has no cart and no entry outside the new store, even while
+-- others create carts and entries for that customer (an advisory lock orders the two). Creating the
 -- trigger locks public.customers only (SHARE ROW EXCLUSIVE: reads go on, writes wait).
 
 set lock_timeout = '3s';
@@ -18,6 +19,12 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  if new.store_id is distinct from old.store_id and not private.is_database_itself() then
+    -- Exclusive against private.require_customer's shared lock: a cart or entry let in for
+    -- this customer before commits first, and is seen below; one let in after waits, and then
+    -- sees the new store.
+    perform pg_catalog.pg_advisory_xact_lock(private.customer_lock_key(old.id));
+  end if;
   if new.store_id is distinct from old.store_id and not private.is_database_itself() and (
     exists (select 1 from public.carts c
             where c.customer_id = old.id and c.store_id is distinct from new.store_id)

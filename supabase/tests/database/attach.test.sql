@@ -3,7 +3,7 @@
 -- the queue entry keeps its cart), and repeating the call answers the same.
 begin;
 \ir _helpers.psql
-select plan(18);
+select plan(20);
 
 select pg_temp.as_claim_a();
 -- a walk-in cart with two lines, for a customer without a cart here
@@ -49,6 +49,19 @@ select is(pg_temp.error_of(format('select public.attach_customer(%L, p_location_
   'PT404 cart_not_found', 'attach by device then: the device has no walk-in cart');
 select is((select count(*) from public.carts where device_id = 'till-2' and status = 'merged'), 1::bigint,
   'and nothing changed');
+
+-- a merge that would put more than a line holds on one line keeps the lines apart
+select public.add_item((public.get_or_create_cart(:'loc_a2', :'cust_1') -> 'cart' ->> 'id')::uuid, 'sku-big', 100000, 1.00) is not null;
+create temp table w3 as select (public.get_or_create_cart(:'loc_a2', p_device_id => 'till-3') -> 'cart' ->> 'id')::uuid as id;
+grant select on w3 to public;
+select public.add_item((select id from w3), 'sku-big', 100000, 1.00) is not null;
+select public.add_item((select id from w3), 'sku-small', 2, 1.00) is not null;
+create temp table t3 as select public.attach_customer(:'cust_1', p_cart_id => (select id from w3)) as r;
+select is((select array_agg(l ->> 'quantity' order by l ->> 'quantity') from t3, jsonb_array_elements(r -> 'cart' -> 'lines') l
+           where l ->> 'product_id' = 'sku-big'),
+  array['100000', '100000'], 'attach: a sum past 100000 stays two lines of 100000');
+select is((select sum((l ->> 'quantity')::int) from t3, jsonb_array_elements(r -> 'cart' -> 'lines') l),
+  200002::bigint, 'attach: every item arrives');
 
 -- refused
 select is(pg_temp.error_of(format('select public.attach_customer(%L, p_cart_id => %L)', :'cust_2', (select id from w))),
