@@ -94,6 +94,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     if (signalled) throw new Error("stopped by a signal during start-up");
   };
   const onSignal = () => {
+    // Once stopping, a further signal (a task runner passing its own Ctrl-C on, a second
+    // Ctrl-C) is ignored: the listeners stay until everything has stopped, so it cannot end
+    // the process half way and leave the database running.
+    if (signalled) return;
     console.log("\nstopping the local stack ...");
     signalled = true;
     starting.catch(() => {}).then(stop).finally(() => Deno.exit(0));
@@ -101,11 +105,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const stop = () => {
     if (!stopping) {
       stopping = (async () => {
+        for (const s of stops.reverse()) await s().catch((e) => console.error(e));
         if (options.handleSignals !== false) {
           Deno.removeSignalListener("SIGINT", onSignal);
           Deno.removeSignalListener("SIGTERM", onSignal);
         }
-        for (const s of stops.reverse()) await s().catch((e) => console.error(e));
       })();
     }
     return stopping;

@@ -173,8 +173,22 @@ export function fromThrown(e: unknown, anon: boolean): ApiError {
   );
 }
 
-/** Handles one request to the stand-in. */
+/** What PostgREST's CORS policy lets a page read of an answer (its `Cors.hs`). */
+const EXPOSED = "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, " +
+  "Location, Server, Transfer-Encoding, Range-Unit";
+
+/** Handles one request to the stand-in; a request from a page (`Origin`) gets PostgREST's CORS
+ * headers, so that the page can read `Content-Range` (counts) and `Location`. */
 export async function handle(req: Request, cfg: HandlerConfig): Promise<Response> {
+  const res = await handleAny(req, cfg);
+  if (req.headers.has("origin") && req.method !== "OPTIONS") {
+    res.headers.set("Access-Control-Allow-Origin", "*");
+    res.headers.set("Access-Control-Expose-Headers", EXPOSED);
+  }
+  return res;
+}
+
+async function handleAny(req: Request, cfg: HandlerConfig): Promise<Response> {
   try {
     return await handleInner(req, cfg);
   } catch (e) {

@@ -306,11 +306,14 @@ e2eTest("CORS preflight is answered", async () => {
     headers: {
       origin: "http://pos.example",
       "access-control-request-method": "POST",
-      "access-control-request-headers": "authorization, content-type, apikey",
+      "access-control-request-headers": "authorization, content-type, apikey, x-region",
     },
   });
   await res.body?.cancel();
   assert(res.status === 200 || res.status === 204, `preflight status ${res.status}`);
   assertEquals(res.headers.get("access-control-allow-origin"), "*");
-  assertMatch(res.headers.get("access-control-allow-headers") ?? "", /authorization/i);
+  const allowed = res.headers.get("access-control-allow-headers") ?? "";
+  assertMatch(allowed, /authorization/i);
+  // supabase-js's `functions.invoke(name, { region })` sends x-region
+  assertMatch(allowed, /x-region/i);
 });

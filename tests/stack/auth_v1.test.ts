@@ -1,7 +1,8 @@
 // The local Auth at /auth/v1 (stack/auth.ts) as supabase-js uses it: sign-up, sign-in,
-// refresh, the user, sign-out, anonymous sign-ins as `[auth]` allows them, and the service
-// role's admin API; answers and errors in GoTrue's shapes, tokens with GoTrue's claims that
-// PostgREST accepts.
+// refresh (with GoTrue's reuse interval), the user and its updates, sign-out by scope, health
+// and settings, anonymous sign-ins as `[auth]` allows them, and the service role's admin API
+// (list, create, update, ban, delete); answers and errors in GoTrue's shapes, tokens with
+// GoTrue's claims that PostgREST accepts.
 import { createClient } from "@supabase/supabase-js";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { result, STACK_TEST, withHarness } from "./_harness.ts";
@@ -101,12 +102,69 @@ Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, 
         payload(refreshed.data.session!.access_token).session_id,
         payload(signedIn.data.session!.access_token).session_id,
       );
+      // a client that lost the answer and sends the old token again (within GoTrue's 10 s
+      // reuse interval) gets the active token back
       const reused = await client().auth.refreshSession({ refresh_token: first });
-      assertEquals(reused.error?.code, "refresh_token_not_found");
+      assertEquals(reused.data.session?.refresh_token, refreshed.data.session!.refresh_token);
       const last = refreshed.data.session!.refresh_token;
       assertEquals((await app.auth.signOut()).error, null);
       const afterSignOut = await client().auth.refreshSession({ refresh_token: last });
       assertEquals(afterSignOut.error?.code, "refresh_token_not_found");
+    });
+
+    await t.step("sign-out by scope; a token of an ended session is refused", async () => {
+      const tablet = client();
+      const till = client();
+      const password = "correct horse";
+      await tablet.auth.signInWithPassword({ email, password });
+      await till.auth.signInWithPassword({ email, password });
+      // others: every session but the caller's ends
+      assertEquals((await till.auth.signOut({ scope: "others" })).error, null);
+      assertEquals((await tablet.auth.refreshSession()).error?.code, "refresh_token_not_found");
+      assertEquals((await till.auth.refreshSession()).error, null);
+      // global (the default): every session of the user ends, the caller's too
+      await tablet.auth.signInWithPassword({ email, password });
+      const { data: { session } } = await till.auth.getSession();
+      assertEquals((await tablet.auth.signOut()).error, null);
+      assertEquals(
+        (await client().auth.refreshSession({ refresh_token: session!.refresh_token })).error
+          ?.code,
+        "refresh_token_not_found",
+      );
+      const ended = await fetch(`${h.apiUrl}/auth/v1/user`, {
+        headers: { apikey: h.anonKey, Authorization: `Bearer ${session!.access_token}` },
+      });
+      assertEquals([ended.status, (await ended.json()).error_code], [403, "session_not_found"]);
+      const bogus = await fetch(`${h.apiUrl}/auth/v1/logout?scope=bogus`, {
+        method: "POST",
+        headers: { apikey: h.anonKey, Authorization: `Bearer ${session!.access_token}` },
+      });
+      assertEquals([bogus.status, (await bogus.json()).error_code], [400, "validation_failed"]);
+      // a key is not a user
+      const keyOnly = await client().auth.getUser(h.anonKey);
+      assertEquals([keyOnly.error?.status, keyOnly.error?.code], [403, "bad_jwt"]);
+    });
+
+    await t.step("the signed-in user updates their metadata and password", async () => {
+      const app = client();
+      await app.auth.signInWithPassword({ email, password: "correct horse" });
+      const updated = await app.auth.updateUser({ data: { till: 3 }, password: "new horse" });
+      assertEquals([updated.error, updated.data.user?.user_metadata], [null, { till: 3 }]);
+      assertEquals(
+        (await client().auth.signInWithPassword({ email, password: "new horse" })).error,
+        null,
+      );
+      const old = await client().auth.signInWithPassword({ email, password: "correct horse" });
+      assertEquals(old.error?.code, "invalid_credentials");
+    });
+
+    await t.step("health and settings", async () => {
+      const get = async (path: string) =>
+        await (await fetch(`${h.apiUrl}/auth/v1${path}`, { headers: { apikey: h.anonKey } }))
+          .json();
+      assertEquals((await get("/health")).name, "GoTrue");
+      const settings = await get("/settings");
+      assertEquals([settings.disable_signup, settings.external.anonymous_users], [false, false]);
     });
 
     await t.step("the service role's admin API: create, grant app_metadata, delete", async () => {
@@ -137,8 +195,32 @@ Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, 
         headers: { apikey: h.anonKey, Authorization: `Bearer ${data.session!.access_token}` },
       });
       assertEquals([notAdmin.status, (await notAdmin.json()).error_code], [403, "not_admin"]);
+      // a key set to null is removed; a new password, a ban and its end take effect
+      const removed = await admin.updateUserById(id, { app_metadata: { store_ids: null } });
+      assertEquals(removed.data.user?.app_metadata, { provider: "email", providers: ["email"] });
+      await admin.updateUserById(id, { password: "third horse", ban_duration: "24h" });
+      const signIn = () =>
+        client().auth.signInWithPassword({ email: `new-${email}`, password: "third horse" });
+      assertEquals((await signIn()).error?.code, "user_banned");
+      await admin.updateUserById(id, { ban_duration: "none" });
+      assertEquals((await signIn()).error, null);
+      const listed = await admin.listUsers({ page: 1, perPage: 100 });
+      assertEquals(listed.data.users.some((u) => u.id === id), true);
       assertEquals((await admin.deleteUser(id)).error, null);
       assertEquals((await admin.getUserById(id)).error?.status, 404);
+      // a chosen id; without email_confirm the email must be confirmed before signing in
+      const chosen = crypto.randomUUID();
+      const unconfirmed = await admin.createUser({
+        id: chosen,
+        email: `unconfirmed-${email}`,
+        password: "fourth horse",
+      });
+      assertEquals(unconfirmed.data.user?.id, chosen);
+      const early = await client().auth.signInWithPassword({
+        email: `unconfirmed-${email}`,
+        password: "fourth horse",
+      });
+      assertEquals([early.error?.status, early.error?.code], [400, "email_not_confirmed"]);
     });
   });
 });

@@ -87,6 +87,21 @@ Deno.test("gateway", STACK_TEST, async (t) => {
           [200, "apikey,authorization,x-request-id"],
         );
         await asking.body?.cancel();
+        // a page on another origin may read the count and the location (PostgREST's Cors.hs)
+        const page = await fetch(`${h.apiUrl}/rest/v1/t_item?select=id`, {
+          headers: { apikey: h.anonKey, Origin: "http://pos.example", Prefer: "count=exact" },
+        });
+        await page.body?.cancel();
+        assertEquals(
+          [page.headers.get("access-control-allow-origin"), page.headers.get("content-range")],
+          ["*", "0-1/2"],
+        );
+        assertEquals(
+          page.headers.get("access-control-expose-headers")?.split(", ").filter((h) =>
+            ["Content-Range", "Location"].includes(h)
+          ),
+          ["Content-Range", "Location"],
+        );
         // key-auth takes an `apikey` from the query string and does not pass it on
         const inQuery = await fetch(
           `${h.apiUrl}/rest/v1/t_item?select=id&order=id&apikey=${h.anonKey}`,
