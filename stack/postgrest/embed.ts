@@ -5,7 +5,7 @@
 // list does not embed (PGRST108). `loadRelationships` does database I/O; the rest is pure.
 import type postgres from "postgres";
 import type { ApiError } from "./errors.ts";
-import type { EmbedParams, QueryParams, SelectItem } from "./query.ts";
+import type { EmbedParams, LogicTree, QueryParams, SelectItem } from "./query.ts";
 
 /** A foreign key of `table` (`columns`) referencing `foreignTable` (`foreignColumns`). */
 export interface Relationship {
@@ -108,6 +108,7 @@ export function resolveEmbeds(
   const used = new Set<string>();
   const error = resolveList(schema, parent, query.select, query.embedded, rels, "", used);
   if (error) return error;
+  markEmbedFilters(query.where, query.select);
   const unknown = Object.keys(query.embedded).find((path) => !used.has(path));
   if (unknown === undefined) return null;
   return {
@@ -184,6 +185,21 @@ function resolveList(
     }
     const error = resolveList(schema, table, embed.select, embedded, rels, path, used);
     if (error) return error;
+    if (embed.params) markEmbedFilters(embed.params.where, embed.select);
   }
   return null;
+}
+
+/** Marks the `is` filters of `trees` that name an embedded resource of `select` (by its alias,
+ * else its name): `x=not.is.null` asks whether the row has such embedded rows. */
+function markEmbedFilters(trees: LogicTree[], select: SelectItem[]) {
+  const embedded = new Map(
+    select.filter((s) => s.embed).map((s) => [s.alias ?? s.column, s.embed!]),
+  );
+  const visit = (tree: LogicTree) => {
+    if (tree.kind !== "filter") return tree.children.forEach(visit);
+    const embed = embedded.get(tree.filter.column);
+    if (embed && tree.filter.op === "is") tree.filter.embed = embed;
+  };
+  trees.forEach(visit);
 }

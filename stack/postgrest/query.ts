@@ -72,6 +72,8 @@ export interface Filter {
   quantifier?: "any" | "all";
   /** `fts(english).term`: the text search configuration. */
   language?: string;
+  /** `x=not.is.null` on an embedded resource `x` (set by `resolveEmbeds`): whether it has rows. */
+  embed?: Embed;
   value: string | string[];
 }
 
@@ -442,6 +444,11 @@ function parseEmbedParam(
 /** Collects query parameters: `$n` placeholders for values. */
 export class Params {
   readonly values: unknown[] = [];
+  #aliases = 0;
+  /** A table alias of its own in this statement. */
+  alias(name: string): string {
+    return ident(`${name}_e${++this.#aliases}`);
+  }
   add(value: unknown): string {
     this.values.push(value);
     return `$${this.values.length}`;
@@ -473,6 +480,12 @@ const SIMPLE: Partial<Record<Operator, string>> = {
 
 /** One filter on `relation` (a quoted name) as SQL. */
 export function filterSql(relation: string, f: Filter, params: Params): string {
+  if (f.embed) {
+    // PostgREST's null filtering on an embedded resource: `is.null` keeps rows without
+    // (matching) embedded rows, `not.is.null` rows with them
+    const exists = existsSql(relation, f.embed, params, params.alias(f.embed.join!.table));
+    return ((f.value as string).toLowerCase() === "null") !== f.negate ? `NOT ${exists}` : exists;
+  }
   const column = columnSql(relation, f.column);
   const not = f.negate ? "NOT " : "";
   if (f.op === "is") {
@@ -545,7 +558,8 @@ export function selectSql(
   params = new Params(),
   depth = 0,
 ): string {
-  return select.map((s) => {
+  // an embedded resource without columns (`x()`, `x!inner()`) only filters: no key of its own
+  return select.filter((s) => !s.embed || s.embed.select.length > 0).map((s) => {
     if (s.embed) {
       return `${embedSql(relation, s.embed, params, depth + 1)} AS ${ident(s.alias ?? s.column)}`;
     }
@@ -600,13 +614,16 @@ export function innerEmbedsSql(
   depth = 0,
 ): string[] {
   return select.filter((s) => s.embed?.inner).map((s) => {
-    const embed = s.embed!;
-    const join = embed.join!;
-    const alias = ident(`${join.table}_${depth + 1}_inner`);
-    const conditions = embedConditions(relation, alias, embed, params, depth + 1);
-    return `EXISTS (SELECT 1 FROM ${ident(join.schema)}.${ident(join.table)} AS ${alias} ` +
-      `WHERE ${conditions.join(" AND ")})`;
+    const alias = ident(`${s.embed!.join!.table}_${depth + 1}_inner`);
+    return existsSql(relation, s.embed!, params, alias, depth + 1);
   });
+}
+
+/** Whether `relation`'s row has an embedded row (`alias`) that passes the embed's filters. */
+function existsSql(relation: string, embed: Embed, params: Params, alias: string, depth = 1) {
+  const join = embed.join!;
+  return `EXISTS (SELECT 1 FROM ${ident(join.schema)}.${ident(join.table)} AS ${alias} ` +
+    `WHERE ${embedConditions(relation, alias, embed, params, depth).join(" AND ")})`;
 }
 
 /** The rows to answer: the intersection of `limit`/`offset` and a `Range: a-b` header. */

@@ -93,6 +93,39 @@ Deno.test("embedding: parents, children, filters and errors", STACK_TEST, async 
       );
     });
 
+    await t.step("an embedded resource without columns, and null filtering on one", async () => {
+      // EmbedInnerJoinSpec / QuerySpec "null filtering on embedded resources": `x()` answers no
+      // key; `x=not.is.null` keeps rows with (matching) embedded rows, `x=is.null` rows without
+      const ids = async (path: string) =>
+        ((await get(path)).body as { id: number }[]).map((r) => r.id);
+      assertEquals((await get("/t_client?select=id,t_project()&order=id")).body, [{ id: 1 }, {
+        id: 2,
+      }]);
+      assertEquals(
+        (await get("/t_client?select=id,t_project!inner()&t_project.name=eq.IOS")).body,
+        [{ id: 2 }],
+      );
+      assertEquals((await get("/t_project?select=id,t_task(id)&t_task=is.null&order=id")).body, [
+        { id: 4, t_task: [] },
+        { id: 5, t_task: [] },
+      ]);
+      assertEquals(await ids("/t_project?select=id,t_task()&t_task=not.is.null&order=id"), [
+        1,
+        2,
+        3,
+      ]);
+      assertEquals(
+        await ids(
+          "/t_project?select=id,t_task()&t_task.name=like.Code*&t_task=not.is.null&order=id",
+        ),
+        [1, 2],
+      );
+      assertEquals(
+        await ids("/t_project?select=id,t_task()&or=(t_task.not.is.null,budget.gt.45)&order=id"),
+        [1, 2, 3, 5],
+      );
+    });
+
     await t.step("errors: no relationship, more than one, not embedded", async () => {
       // EmbedDisambiguationSpec "fails if the fk is not known"
       assertEquals(await get("/t_project?select=id,t_log(*)"), {
