@@ -130,6 +130,9 @@ export function startAuth(options: AuthOptions): RunningAuth {
     sessions.delete(sessionId);
     for (const [k, t] of refreshTokens) if (t.sessionId === sessionId) refreshTokens.delete(k);
   };
+  const endSessionsOf = (userId: string) => {
+    for (const [sessionId, owner] of sessions) if (owner === userId) endSession(sessionId);
+  };
 
   /** Rows of auth.users from a statement that returns USER_COLUMNS. */
   const users = async (text: string, params: postgres.ParameterOrJSON<never>[]) =>
@@ -267,7 +270,7 @@ export function startAuth(options: AuthOptions): RunningAuth {
       ],
     );
     if (typeof ban === "number") {
-      for (const [sessionId, userId] of sessions) if (userId === user.id) endSession(sessionId);
+      endSessionsOf(user.id);
     }
     return updated;
   }
@@ -451,7 +454,7 @@ export function startAuth(options: AuthOptions): RunningAuth {
     if (req.method === "GET") return reply(200, userJson(user));
     if (req.method === "DELETE") {
       await sql`delete from auth.users where id = ${id}`;
-      for (const [sessionId, userId] of sessions) if (userId === id) endSession(sessionId);
+      endSessionsOf(id);
       return reply(200, {});
     }
     if (req.method === "PUT") {

@@ -106,15 +106,22 @@ function keyAuth(req: Request, url: URL, cfg: GatewayConfig): Response | null {
   return null;
 }
 
-/** `/rest/v1/*`: Kong's key-auth, then PostgREST with the prefix removed. */
-function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
+/**
+ * What Kong answers itself on a route with the cors and key-auth plugins: a preflight, or a
+ * key-auth refusal (readable from any origin, as the cors plugin marks every answer); null
+ * when the request goes on.
+ */
+function front(req: Request, url: URL, cfg: GatewayConfig): Response | null {
   if (req.method === "OPTIONS") return preflight(req);
   const refused = keyAuth(req, url, cfg);
-  // Kong's cors plugin marks every answer as readable from any origin, refusals included.
-  if (refused) {
-    refused.headers.set("Access-Control-Allow-Origin", "*");
-    return refused;
-  }
+  refused?.headers.set("Access-Control-Allow-Origin", "*");
+  return refused;
+}
+
+/** `/rest/v1/*`: Kong's key-auth, then PostgREST with the prefix removed. */
+function rest(req: Request, url: URL, cfg: GatewayConfig): Promise<Response> | Response {
+  const answered = front(req, url, cfg);
+  if (answered) return answered;
   const path = url.pathname.slice("/rest/v1".length) || "/";
   // key-auth hides the credential it took (hide_credentials): an `apikey` in the query string
   // does not reach PostgREST, which would read it as a filter.
@@ -244,13 +251,7 @@ export function gatewayHandler(cfg: GatewayConfig): (req: Request) => Promise<Re
     }
     if (url.pathname.startsWith("/functions/v1/")) return await functions(req, url, cfg);
     if (url.pathname.startsWith("/auth/v1/") && cfg.auth) {
-      if (req.method === "OPTIONS") return preflight(req);
-      const refused = keyAuth(req, url, cfg);
-      if (refused) {
-        refused.headers.set("Access-Control-Allow-Origin", "*");
-        return refused;
-      }
-      return await cfg.auth(req, url.pathname.slice("/auth/v1".length));
+      return front(req, url, cfg) ?? await cfg.auth(req, url.pathname.slice("/auth/v1".length));
     }
     if (url.pathname === "/realtime/v1/websocket" && cfg.realtime) {
       return keyAuth(req, url, cfg) ?? await cfg.realtime(req);

@@ -42,19 +42,34 @@ export function staffClaims(...storeIds: string[]): Record<string, unknown> {
   return { sub: crypto.randomUUID(), app_metadata: { store_ids: storeIds } };
 }
 
-/** Runs `fn` in one transaction as PostgREST runs a request: role, claims and the request's
- * headers (lowercase names, as PostgREST passes them) set locally. */
+export type Role = "authenticated" | "anon" | "service_role";
+/** What runs a tagged-template query: a transaction, or a reserved connection inside one. */
+// deno-lint-ignore no-explicit-any
+export type Queryable = (strings: TemplateStringsArray, ...values: any[]) => PromiseLike<unknown>;
+
+/** Sets, for the rest of the transaction `tx` is in, what PostgREST sets for a request: role,
+ * claims and the request's headers (lowercase names, as PostgREST passes them). */
+export function actAs(
+  tx: Queryable,
+  role: Role,
+  claims: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  return tx`select set_config('role', ${role}, true),
+    set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true),
+    set_config('request.headers', ${JSON.stringify(headers)}, true)`;
+}
+
+/** Runs `fn` in one transaction as PostgREST runs a request (`actAs`). */
 export function asRole(
   sql: Sql,
-  role: "authenticated" | "anon" | "service_role",
+  role: Role,
   claims: Record<string, unknown>,
   fn: (tx: Tx) => Promise<Json>,
   headers: Record<string, string> = {},
 ): Promise<Json> {
   return sql.begin(async (tx) => {
-    await tx`select set_config('role', ${role}, true),
-      set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role })}, true),
-      set_config('request.headers', ${JSON.stringify(headers)}, true)`;
+    await actAs(tx, role, claims, headers);
     return await fn(tx);
   });
 }

@@ -7,18 +7,14 @@ import type postgres from "postgres";
 import { assertInvariants } from "../_support/census.ts";
 import { newStore } from "../_support/fixtures.ts";
 import { adminSql } from "../_support/stack.ts";
+import { actAs, type Queryable, staffClaims } from "./_db.ts";
 
 const sql = adminSql({ max: 6 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `select set_config(...)` of PostgREST for a staff member of `storeId`, or the service role. */
-function actAs(t: postgres.TransactionSql | postgres.ReservedSql, storeId: string | null) {
-  const claims = storeId
-    ? { sub: crypto.randomUUID(), role: "authenticated", app_metadata: { store_ids: [storeId] } }
-    : { role: "service_role" };
-  return t`select set_config('role', ${claims.role}, true),
-    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`;
-}
+/** PostgREST's settings for a staff member of `storeId`, or for the service role (null). */
+const actFor = (t: Queryable, storeId: string | null) =>
+  storeId ? actAs(t, "authenticated", staffClaims(storeId)) : actAs(t, "service_role", {});
 
 const failure = (p: Promise<unknown>) =>
   p.then(() => "ok", (e) => `${e.code}${e.hint ? ` ${e.hint}` : ""}`);
@@ -27,18 +23,18 @@ Deno.test("isolation: a cart is not completed under REPEATABLE READ; under READ 
   const fx = await newStore(sql, { customers: 1 });
   const [customer] = fx.customerIds;
   const cart = await sql.begin(async (t) => {
-    await actAs(t, fx.storeId);
+    await actFor(t, fx.storeId);
     return (await t`select public.get_or_create_cart(p_location_id => ${fx.locationId}::uuid,
       p_customer_id => ${customer}::uuid) -> 'cart' ->> 'id' as id`)[0].id as string;
   });
   const old = await sql.reserve();
   try {
     await old`begin isolation level repeatable read`;
-    await actAs(old, fx.storeId);
+    await actFor(old, fx.storeId);
     await old`select count(*) from public.carts`; // the snapshot
     // meanwhile another device queues the customer: the entry joins the cart
     await sql.begin(async (t) => {
-      await actAs(t, fx.storeId);
+      await actFor(t, fx.storeId);
       await t`select public.add_to_queue(p_location_id => ${fx.locationId}::uuid,
         p_customer_id => ${customer}::uuid)`;
     });
@@ -51,7 +47,7 @@ Deno.test("isolation: a cart is not completed under REPEATABLE READ; under READ 
     old.release();
   }
   const completed = await sql.begin(async (t) => {
-    await actAs(t, fx.storeId);
+    await actFor(t, fx.storeId);
     return (await t`update public.carts set status = 'completed' where id = ${cart}
       returning status`)[0].status;
   });
@@ -73,10 +69,10 @@ Deno.test("isolation: a customer's store change and a cart let in for that custo
   const mover = await sql.reserve();
   try {
     await mover`begin`;
-    await actAs(mover, null);
+    await actFor(mover, null);
     await mover`update public.customers set store_id = ${b.storeId} where id = ${first}`;
     const staff = sql.begin(async (t) => {
-      await actAs(t, a.storeId);
+      await actFor(t, a.storeId);
       await queue(first, t);
     });
     const result = failure(staff);
@@ -94,10 +90,10 @@ Deno.test("isolation: a customer's store change and a cart let in for that custo
   const staff = await sql.reserve();
   try {
     await staff`begin`;
-    await actAs(staff, a.storeId);
+    await actFor(staff, a.storeId);
     await queue(second, staff);
     const move = sql.begin(async (t) => {
-      await actAs(t, null);
+      await actFor(t, null);
       await t`update public.customers set store_id = ${b.storeId} where id = ${second}`;
     });
     const result = failure(move);

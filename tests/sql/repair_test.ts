@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { assertInvariants } from "../_support/census.ts";
 import { stackInfo } from "../_support/stack.ts";
+import { asRole } from "./_db.ts";
 import {
   applyMigrations,
   createDatabase,
@@ -83,12 +84,7 @@ function asUser<T>(
   sub: string | null,
   fn: (t: postgres.TransactionSql) => Promise<T>,
 ): Promise<T> {
-  const role = sub ? "authenticated" : "anon";
-  return sql.begin(async (t) => {
-    await t`select set_config('role', ${role}, true),
-      set_config('request.jwt.claims', ${JSON.stringify(sub ? { sub, role } : { role })}, true)`;
-    return await fn(t);
-  }) as Promise<T>;
+  return asRole(sql, sub ? "authenticated" : "anon", sub ? { sub } : {}, fn);
 }
 
 function asLegacyStaff<T>(sql: Sql, fn: (t: postgres.TransactionSql) => Promise<T>): Promise<T> {
