@@ -1,31 +1,54 @@
 //! The function's configuration, read once per worker from the environment
 //! (`SUPABASE_URL`, `SUPABASE_ANON_KEY`, `CART_RETRY_*`). Missing or invalid values are one
-//! clear error naming each problem. Pure: the caller deserializes [`Env`] from whatever holds
-//! the environment (the wasm build: the JS object of `Deno.env.toObject()`, through
-//! serde-wasm-bindgen; tests: JSON).
+//! clear error naming each problem. Pure: the caller looks each variable up in whatever holds
+//! the environment ([`Env::read`]; the wasm build: the JS object of `Deno.env.toObject()`;
+//! tests: JSON).
 
 use crate::http::is_header_value;
 use crate::retry::RetryPolicy;
-use serde::Deserialize;
 use std::fmt;
 
-/// The environment variables the function reads, as given (every other variable is ignored;
-/// a missing one is `None`).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Env {
-    #[serde(rename = "SUPABASE_URL")]
-    pub supabase_url: Option<String>,
-    #[serde(rename = "SUPABASE_ANON_KEY")]
-    pub anon_key: Option<String>,
-    #[serde(rename = "CART_RETRY_MAX_ATTEMPTS")]
-    pub retry_max_attempts: Option<String>,
-    #[serde(rename = "CART_RETRY_BASE_MS")]
-    pub retry_base_ms: Option<String>,
-    #[serde(rename = "CART_RETRY_CAP_MS")]
-    pub retry_cap_ms: Option<String>,
-    #[serde(rename = "CART_RETRY_BUDGET_MS")]
-    pub retry_budget_ms: Option<String>,
+/// One variable as the environment holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Var {
+    #[default]
+    Unset,
+    Text(String),
+    /// Set to something other than a string (an environment object built by hand).
+    NotText,
 }
+
+/// The environment variables the function reads, as given (every other variable is ignored).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub supabase_url: Var,
+    pub anon_key: Var,
+    pub retry_max_attempts: Var,
+    pub retry_base_ms: Var,
+    pub retry_cap_ms: Var,
+    pub retry_budget_ms: Var,
+}
+
+impl Env {
+    /// Looks up each variable the function reads, by name, and no other.
+    pub fn read(mut lookup: impl FnMut(&str) -> Var) -> Env {
+        Env {
+            supabase_url: lookup(SUPABASE_URL),
+            anon_key: lookup(SUPABASE_ANON_KEY),
+            retry_max_attempts: lookup(CART_RETRY_MAX_ATTEMPTS),
+            retry_base_ms: lookup(CART_RETRY_BASE_MS),
+            retry_cap_ms: lookup(CART_RETRY_CAP_MS),
+            retry_budget_ms: lookup(CART_RETRY_BUDGET_MS),
+        }
+    }
+}
+
+const SUPABASE_URL: &str = "SUPABASE_URL";
+const SUPABASE_ANON_KEY: &str = "SUPABASE_ANON_KEY";
+const CART_RETRY_MAX_ATTEMPTS: &str = "CART_RETRY_MAX_ATTEMPTS";
+const CART_RETRY_BASE_MS: &str = "CART_RETRY_BASE_MS";
+const CART_RETRY_CAP_MS: &str = "CART_RETRY_CAP_MS";
+const CART_RETRY_BUDGET_MS: &str = "CART_RETRY_BUDGET_MS";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -57,37 +80,54 @@ impl Config {
     /// Checks the environment and builds the configuration.
     pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let trimmed = |v: &Option<String>| v.as_deref().map(|s| s.trim().to_string());
+        // The value, trimmed; `Err` when it is set but not a string.
+        let trimmed = |v: &Var| match v {
+            Var::Unset => Ok(None),
+            Var::Text(s) => Ok(Some(s.trim().to_string())),
+            Var::NotText => Err(()),
+        };
         let supabase_url = match trimmed(&env.supabase_url) {
-            Some(u) if is_http_url(&u) => u.trim_end_matches('/').to_string(),
-            Some(_) => {
-                problems.push("SUPABASE_URL must be an http(s) URL".to_string());
+            Ok(Some(u)) if is_http_url(&u) => u.trim_end_matches('/').to_string(),
+            Ok(Some(_)) => {
+                problems.push(format!("{SUPABASE_URL} must be an http(s) URL"));
                 String::new()
             }
-            None => {
-                problems.push("SUPABASE_URL is not set".to_string());
+            Ok(None) => {
+                problems.push(format!("{SUPABASE_URL} is not set"));
+                String::new()
+            }
+            Err(()) => {
+                problems.push(format!("{SUPABASE_URL} must be a string"));
                 String::new()
             }
         };
         let anon_key = match trimmed(&env.anon_key) {
-            Some(k) if !k.is_empty() && is_header_value(&k) => k,
-            Some(_) => {
-                problems.push("SUPABASE_ANON_KEY must be a non-empty header value".to_string());
+            Ok(Some(k)) if !k.is_empty() && is_header_value(&k) => k,
+            Ok(Some(_)) => {
+                problems.push(format!(
+                    "{SUPABASE_ANON_KEY} must be a non-empty header value"
+                ));
                 String::new()
             }
-            None => {
-                problems.push("SUPABASE_ANON_KEY is not set".to_string());
+            Ok(None) => {
+                problems.push(format!("{SUPABASE_ANON_KEY} is not set"));
+                String::new()
+            }
+            Err(()) => {
+                problems.push(format!("{SUPABASE_ANON_KEY} must be a string"));
                 String::new()
             }
         };
         let d = RetryPolicy::default();
         let mut num =
-            |value: &Option<String>, name: &str, default: u64, min: u64, max: u64| match trimmed(
-                value,
-            ) {
-                None => default,
-                Some(s) if s.is_empty() => default,
-                Some(s) => match s.parse::<u64>() {
+            |value: &Var, name: &str, default: u64, min: u64, max: u64| match trimmed(value) {
+                Ok(None) => default,
+                Ok(Some(s)) if s.is_empty() => default,
+                Err(()) => {
+                    problems.push(format!("{name} must be a string"));
+                    default
+                }
+                Ok(Some(s)) => match s.parse::<u64>() {
                     Ok(n) if (min..=max).contains(&n) => n,
                     _ => {
                         problems.push(format!("{name} must be an integer from {min} to {max}"));
@@ -98,22 +138,16 @@ impl Config {
         let retry = RetryPolicy {
             max_attempts: num(
                 &env.retry_max_attempts,
-                "CART_RETRY_MAX_ATTEMPTS",
+                CART_RETRY_MAX_ATTEMPTS,
                 d.max_attempts.into(),
                 1,
                 10,
             ) as u32,
-            base_ms: num(
-                &env.retry_base_ms,
-                "CART_RETRY_BASE_MS",
-                d.base_ms,
-                1,
-                10_000,
-            ),
-            cap_ms: num(&env.retry_cap_ms, "CART_RETRY_CAP_MS", d.cap_ms, 1, 60_000),
+            base_ms: num(&env.retry_base_ms, CART_RETRY_BASE_MS, d.base_ms, 1, 10_000),
+            cap_ms: num(&env.retry_cap_ms, CART_RETRY_CAP_MS, d.cap_ms, 1, 60_000),
             budget_ms: num(
                 &env.retry_budget_ms,
-                "CART_RETRY_BUDGET_MS",
+                CART_RETRY_BUDGET_MS,
                 d.budget_ms,
                 1,
                 120_000,
@@ -146,9 +180,13 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    /// Reads an environment object the way the wasm build does (same `Deserialize`).
+    /// Reads a JSON object as the wasm build reads the environment object.
     fn config(env: Value) -> Result<Config, ConfigError> {
-        Config::from_env(&serde_json::from_value(env).expect("an object of strings"))
+        Config::from_env(&Env::read(|name| match env.get(name) {
+            None | Some(Value::Null) => Var::Unset,
+            Some(Value::String(s)) => Var::Text(s.clone()),
+            Some(_) => Var::NotText,
+        }))
     }
 
     #[test]
@@ -206,6 +244,20 @@ mod tests {
             [
                 "SUPABASE_URL is not set",
                 "SUPABASE_ANON_KEY must be a non-empty header value"
+            ]
+        );
+        let e = config(json!({
+            "SUPABASE_URL": 1,
+            "SUPABASE_ANON_KEY": ["k"],
+            "CART_RETRY_BASE_MS": 5,
+        }))
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "SUPABASE_URL must be a string",
+                "SUPABASE_ANON_KEY must be a string",
+                "CART_RETRY_BASE_MS must be a string"
             ]
         );
     }

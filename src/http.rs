@@ -4,7 +4,7 @@
 //! strings may be sent as a header value. Pure.
 
 use crate::error::AppError;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A response ready to hand to the runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,21 +57,22 @@ pub fn success(result: String, request_id: &str) -> HttpResponse {
 
 /// The error's status, JSON body and headers.
 pub fn error_response(error: &AppError, request_id: &str) -> HttpResponse {
-    let mut body = json!({
-        "code": error.code(),
-        "message": error.message(),
-        "request_id": request_id,
-    });
+    // Built as a map, not with `json!` or `body[...] =`: those bring serde_json's panicking
+    // paths (and their formatting) into the wasm.
+    let mut body = serde_json::Map::new();
+    body.insert("code".into(), error.code().into());
+    body.insert("message".into(), error.message().into());
+    body.insert("request_id".into(), request_id.into());
     if !error.fields().is_empty() {
-        let fields: serde_json::Map<String, Value> = error
-            .fields()
-            .iter()
-            .map(|f| (f.field.to_string(), Value::from(f.problem.clone())))
-            .collect();
-        body["fields"] = Value::Object(fields);
+        let mut fields = serde_json::Map::new();
+        for f in error.fields() {
+            fields.insert(f.field.to_string(), f.problem.clone().into());
+        }
+        body.insert("fields".into(), Value::Object(fields));
     }
     if let AppError::StaleCart { cart } = error {
-        body["cart"] = serde_json::from_str(cart).unwrap_or(Value::Null);
+        let cart = serde_json::from_str(cart).unwrap_or(Value::Null);
+        body.insert("cart".into(), cart);
     }
     let mut headers = base_headers(request_id);
     match error {
@@ -90,7 +91,7 @@ pub fn error_response(error: &AppError, request_id: &str) -> HttpResponse {
     HttpResponse {
         status: status_of(error),
         headers,
-        body: json!({ "error": body }).to_string(),
+        body: format!("{{\"error\":{}}}", Value::Object(body)),
     }
 }
 
@@ -113,6 +114,7 @@ fn base_headers(request_id: &str) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use crate::error::FieldError;
+    use serde_json::json;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

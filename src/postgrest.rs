@@ -71,7 +71,7 @@ impl PostgrestRpc {
             None => request,
         }
         .build()
-        .map_err(|e| transport_error("request not built", &e.to_string()))?;
+        .map_err(|_| transport_error("request not built", "invalid URL or header value"))?;
         let failed = |e: JsValue| transport_error("request failed", &describe(&e));
         let shape = self.shapes.iter().find(|s| s.rpc == call.name);
         let (url, headers) = match shape {
@@ -88,9 +88,9 @@ impl PostgrestRpc {
             let constant =
                 shape.is_some_and(|s| s.headers.iter().any(|(n, v)| n == name && v == value));
             if !constant {
-                let value = value
-                    .to_str()
-                    .map_err(|e| transport_error("request not built", &e.to_string()))?;
+                let value = value.to_str().map_err(|_| {
+                    transport_error("request not built", "a header value is not text")
+                })?;
                 set(&headers, name.as_str(), value).map_err(failed)?;
             }
         }
@@ -99,7 +99,7 @@ impl PostgrestRpc {
         init.set_headers(&headers);
         if let Some(bytes) = request.body().and_then(|b| b.as_bytes()) {
             let text = std::str::from_utf8(bytes)
-                .map_err(|e| transport_error("request not built", &e.to_string()))?;
+                .map_err(|_| transport_error("request not built", "the body is not UTF-8"))?;
             init.set_body(&JsValue::from_str(text));
         }
         let abort = AbortOnDrop::new().map_err(failed)?;
@@ -129,11 +129,13 @@ impl Shape {
             .rpc(rpc, "")
             .build()
             .build()
-            .map_err(|e| format!("RPC {rpc}: {e}"))?;
+            .map_err(|_| format!("RPC {rpc}: invalid URL or header value"))?;
         let headers_js = js_sys::Object::new();
         let mut headers = Vec::new();
         for (name, value) in request.headers() {
-            let text = value.to_str().map_err(|e| format!("RPC {rpc}: {e}"))?;
+            let text = value
+                .to_str()
+                .map_err(|_| format!("RPC {rpc}: a header value is not text"))?;
             set(&headers_js, name.as_str(), text).map_err(|e| describe(&e))?;
             headers.push((name.clone(), value.clone()));
         }
@@ -184,7 +186,10 @@ impl Drop for AbortOnDrop {
 fn describe(error: &JsValue) -> String {
     match error.dyn_ref::<js_sys::Error>() {
         Some(e) => String::from(e.to_string()),
-        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+        None => error
+            .as_string()
+            .or_else(|| js_sys::JSON::stringify(error).ok()?.as_string())
+            .unwrap_or_else(|| "a thrown value that is not an Error".to_string()),
     }
 }
 

@@ -4,7 +4,6 @@
 
 use crate::error::AppError;
 use crate::retry::{cause, failure, Failure};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A call to `POST /rest/v1/rpc/<name>` on behalf of the caller.
@@ -32,12 +31,27 @@ pub struct RpcReply {
 pub struct TransportError(pub String);
 
 /// PostgREST's error body.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostgrestError {
     pub code: Option<String>,
     pub message: Option<String>,
     pub details: Option<String>,
     pub hint: Option<String>,
+}
+
+impl PostgrestError {
+    /// Reads PostgREST's error body; a field that is absent or not a string is `None`, and a
+    /// body that is not a JSON object gives every field `None`.
+    pub fn parse(body: &str) -> PostgrestError {
+        let value: Value = serde_json::from_str(body).unwrap_or_default();
+        let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        PostgrestError {
+            code: field("code"),
+            message: field("message"),
+            details: field("details"),
+            hint: field("hint"),
+        }
+    }
 }
 
 /// The handler's view of one attempt.
@@ -80,7 +94,7 @@ pub fn classify(result: &Result<RpcReply, TransportError>) -> Outcome {
             })
         };
     }
-    let err: PostgrestError = serde_json::from_str(&reply.body).unwrap_or_default();
+    let err = PostgrestError::parse(&reply.body);
     match failure(Some(reply.status), err.code.as_deref()) {
         Failure::Retry => Outcome::Transient {
             status: Some(reply.status),

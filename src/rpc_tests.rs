@@ -266,3 +266,22 @@ fn every_catalogued_hint_answers_its_status_and_code() {
         assert_eq!(got, (entry.status, entry.code), "{entry:?}");
     }
 }
+
+#[test]
+fn error_bodies_are_read_field_by_field() {
+    let e = PostgrestError::parse(r#"{"code": 42, "message": "m", "hint": ["x"]}"#);
+    assert_eq!(
+        e,
+        PostgrestError {
+            code: None,
+            message: Some("m".into()),
+            details: None,
+            hint: None,
+        }
+    );
+    assert_eq!(
+        PostgrestError::parse("<html>bad gateway</html>"),
+        PostgrestError::default()
+    );
+    assert_eq!(PostgrestError::parse("[1]"), PostgrestError::default());
+}

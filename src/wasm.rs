@@ -4,7 +4,7 @@
 //! `misconfiguredResponse()`. Converts between web `Request`/`Response` and the pure types,
 //! and writes the one log line per request. Does I/O (wasm only).
 
-use crate::config::{Config, ConfigError, Env};
+use crate::config::{Config, ConfigError, Env, Var};
 use crate::domain::Action;
 use crate::error::AppError;
 use crate::handler::Handler;
@@ -12,8 +12,10 @@ use crate::http::{error_response, HttpResponse};
 use crate::postgrest::PostgrestRpc;
 use crate::request::{IncomingRequest, MAX_BODY_BYTES};
 use crate::runtime::JsPort;
+use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{Request, Response, ResponseInit};
 
@@ -37,8 +39,14 @@ impl CartFunction {
     ) -> Result<CartFunction, JsError> {
         // Reads only the variables `Env` names; a value that is not a string is a problem
         // named like any other.
-        let env: Env = serde_wasm_bindgen::from_value(env.clone())
-            .map_err(|e| ConfigError(vec![format!("the environment object: {e}")]))?;
+        let env = Env::read(|name| {
+            match js_sys::Reflect::get(env, &JsValue::from_str(name)) {
+                Ok(v) if v.is_undefined() || v.is_null() => Var::Unset,
+                Ok(v) => v.as_string().map_or(Var::NotText, Var::Text),
+                // Not an object: nothing is set.
+                Err(_) => Var::Unset,
+            }
+        });
         let config = Config::from_env(&env)?;
         let rpc = PostgrestRpc::new(&config.rest_url(), &config.anon_key)
             .map_err(|e| ConfigError(vec![e]))?;
@@ -130,16 +138,24 @@ async fn read_text(request: &Request) -> Option<String> {
 /// The web `Response`. Its headers are handed over as one plain object (`extra` first, then the
 /// response's own), which the `Response` constructor reads once.
 fn to_response(response: &HttpResponse, extra: &js_sys::Object) -> Result<Response, JsValue> {
+    let own = HeaderObject(&response.headers).serialize(&HEADER_OBJECT)?;
     let headers = js_sys::Object::assign(&js_sys::Object::new(), extra);
-    for (name, value) in &response.headers {
-        js_sys::Reflect::set(
-            &headers,
-            &JsValue::from_str(name),
-            &JsValue::from_str(value),
-        )?;
-    }
+    let headers = js_sys::Object::assign(&headers, own.unchecked_ref());
     let init = ResponseInit::new();
     init.set_status(response.status);
     init.set_headers(&headers);
     Response::new_with_opt_str_and_init(Some(&response.body), &init)
 }
+
+/// A response's headers, serialized by serde-wasm-bindgen as one plain object (name -> value).
+struct HeaderObject<'a>(&'a [(&'static str, String)]);
+
+impl Serialize for HeaderObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
+}
+
+/// Maps become plain objects, not `Map`s.
+const HEADER_OBJECT: serde_wasm_bindgen::Serializer =
+    serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
