@@ -89,11 +89,36 @@ function userJson(u: UserRow): Record<string, unknown> {
     ...(u.banned_until ? { banned_until: iso(u.banned_until) } : {}),
     app_metadata: u.raw_app_meta_data ?? {},
     user_metadata: u.raw_user_meta_data ?? {},
-    identities: [],
+    identities: identities(u),
     created_at: iso(u.created_at),
     updated_at: iso(u.updated_at),
     is_anonymous: u.is_anonymous,
   };
+}
+
+/**
+ * The user's identities: one `email` identity for a user with an email (GoTrue keeps them in
+ * `auth.identities`; here it is derived from the user, its `identity_id` being the user's id),
+ * none for an anonymous user.
+ */
+function identities(u: UserRow): Record<string, unknown>[] {
+  if (!u.email) return [];
+  return [{
+    identity_id: u.id,
+    id: u.id,
+    user_id: u.id,
+    identity_data: {
+      email: u.email,
+      email_verified: u.email_confirmed_at !== null,
+      phone_verified: false,
+      sub: u.id,
+    },
+    provider: "email",
+    last_sign_in_at: iso(u.last_sign_in_at),
+    created_at: iso(u.created_at),
+    updated_at: iso(u.updated_at),
+    email: u.email,
+  }];
 }
 
 async function body(req: Request): Promise<Record<string, unknown> | null> {
@@ -429,6 +454,16 @@ export function startAuth(options: AuthOptions): RunningAuth {
       );
       const response = reply(200, { users: list.map(userJson), aud: "authenticated" });
       response.headers.set("x-total-count", String(total));
+      // GoTrue's pagination links (auth-js reads `total`, `nextPage` and `lastPage` from them).
+      if (total > 0) {
+        const last = Math.ceil(total / perPage);
+        const link = (n: number, rel: string) =>
+          `</admin/users?page=${n}&per_page=${perPage}>; rel="${rel}"`;
+        response.headers.set(
+          "link",
+          [...page < last ? [link(page + 1, "next")] : [], link(last, "last")].join(", "),
+        );
+      }
       return response;
     }
     if (path === "/admin/users" && req.method === "POST") {

@@ -272,6 +272,42 @@ const singular = (row: ResultRow): ApiError | null =>
   );
 
 /**
+ * What refuses a write's (or a set-returning call's) result, rolling it back: a single object
+ * that is not one row, then `Prefer: max-affected=<n>` under `handling=strict` (PostgREST 12.2+).
+ */
+function writeRefusal(ctx: Ctx): ((row: ResultRow) => ApiError | null) | undefined {
+  const max = ctx.prefs.handling === "strict" ? ctx.prefs.maxAffected : undefined;
+  if (max === undefined) return ctx.single ? singular : undefined;
+  return (row) =>
+    (ctx.single ? singular(row) : null) ??
+      (Number(row.page_total) > max
+        ? pgrstError(
+          "PGRST124",
+          "Query result exceeds max-affected preference constraint",
+          `The query affects ${Number(row.page_total)} rows`,
+        )
+        : null);
+}
+
+/**
+ * Supabase loads the `safeupdate` library for PostgREST's sessions: an UPDATE or DELETE without
+ * a WHERE clause fails with 21000 before it runs (400). A PATCH or DELETE without a filter on
+ * its table is such a statement.
+ */
+function safeUpdate(ctx: Ctx, command: "UPDATE" | "DELETE"): ApiError | null {
+  if (ctx.query.where.length > 0) return null;
+  return {
+    status: 400,
+    body: {
+      code: "21000",
+      message: `${command} requires a WHERE clause`,
+      details: null,
+      hint: null,
+    },
+  };
+}
+
+/**
  * Runs `work` in the request's transaction: the settings, then the statement; COMMIT, or
  * ROLLBACK when the result is refused or the transaction ends in rollback.
  */
@@ -506,10 +542,18 @@ async function callFunction(ctx: Ctx, name: string): Promise<Response> {
   if (isApiError(range)) return errorResponse(range);
   const count = ctx.prefs.count !== undefined;
   const call = buildCall(routine, args, { query, range, count, single: ctx.single });
+  if (
+    ctx.prefs.handling === "strict" && ctx.prefs.maxAffected !== undefined && !routine.returnsSet
+  ) {
+    return errorResponse(pgrstError(
+      "PGRST128",
+      "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+    ));
+  }
   const row = await run(ctx, {
     statement: call,
     readOnly: read || routine.volatility !== "v",
-    refuse: ctx.single && routine.returnsSet ? singular : undefined,
+    refuse: routine.returnsSet ? writeRefusal(ctx) : undefined,
   });
   if (row instanceof Response) return row;
   const total = row.total_result_set === null ? null : Number(row.total_result_set);
@@ -596,8 +640,10 @@ async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
   const representation = prefs.return === "representation";
   const headersOnly = prefs.return === "headers-only";
   if (req.method === "DELETE") {
+    const unsafe = safeUpdate(ctx, "DELETE");
+    if (unsafe) return errorResponse(unsafe);
     const statement = buildDelete(rel, { query, returning: representation, single: ctx.single });
-    const row = await run(ctx, { statement, readOnly: false, refuse });
+    const row = await run(ctx, { statement, readOnly: false, refuse: writeRefusal(ctx) });
     if (row instanceof Response) return row;
     const total = count ? `/${Number(row.page_total)}` : "/*";
     const headers = baseHeaders(ctx, `*${total}`, ["return", "count", "tx", "handling"]);
@@ -618,6 +664,8 @@ async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
   if (isApiError(columns)) return errorResponse(columns);
 
   if (req.method === "PATCH") {
+    const unsafe = columns.length > 0 ? safeUpdate(ctx, "UPDATE") : null;
+    if (unsafe) return errorResponse(unsafe);
     const statement = buildUpdate(rel, {
       query,
       json: body.text,
@@ -625,7 +673,7 @@ async function tableRoute(ctx: Ctx, name: string): Promise<Response> {
       returning: representation,
       single: ctx.single,
     });
-    const row = await run(ctx, { statement, readOnly: false, refuse });
+    const row = await run(ctx, { statement, readOnly: false, refuse: writeRefusal(ctx) });
     if (row instanceof Response) return row;
     const n = Number(row.page_total);
     const range = n > 0 ? `0-${n - 1}` : "*";

@@ -10,11 +10,13 @@ export interface Preferences {
   count?: "exact" | "planned" | "estimated";
   tx?: "commit" | "rollback";
   handling?: "strict" | "lenient";
+  /** `max-affected=<n>`: applied under `handling=strict` only, as PostgREST does. */
+  maxAffected?: number;
   /** Preferences PostgREST does not know (what `handling=strict` refuses). */
   invalid: string[];
 }
 
-const KNOWN: Record<string, [keyof Omit<Preferences, "invalid">, string]> = {};
+const KNOWN: Record<string, [keyof Omit<Preferences, "invalid" | "maxAffected">, string]> = {};
 for (
   const [kind, values] of [
     ["resolution", ["merge-duplicates", "ignore-duplicates"]],
@@ -36,8 +38,9 @@ export function parsePrefer(headers: Headers, allowTx: boolean): Preferences {
   for (const item of raw.split(",").map((p) => p.trim())) {
     const known = KNOWN[item];
     if (!known) {
-      // A `max-affected=<n>` preference is understood (and not applied by the stand-in).
-      if (!/^max-affected=/.test(item)) prefs.invalid.push(item);
+      const maxAffected = /^max-affected=(\d+)$/.exec(item);
+      if (!maxAffected) prefs.invalid.push(item);
+      else prefs.maxAffected ??= Number(maxAffected[1]);
       continue;
     }
     const [kind, value] = known;
@@ -51,7 +54,7 @@ export function parsePrefer(headers: Headers, allowTx: boolean): Preferences {
 /** `Preference-Applied` for the preferences named in `kinds` that were honoured. */
 export function preferenceApplied(
   prefs: Preferences,
-  kinds: (keyof Omit<Preferences, "invalid">)[],
+  kinds: (keyof Omit<Preferences, "invalid" | "maxAffected">)[],
 ): string | null {
   const order = ["resolution", "missing", "return", "count", "tx", "handling"] as const;
   const applied = order.filter((k) => kinds.includes(k) && prefs[k] !== undefined)

@@ -1,6 +1,6 @@
 -- Idempotency keys: a request that carries an `Idempotency-Key` header is carried out once.
 -- A retry with the same key (same user, within 24 hours) gets the first answer again, even if
--- the state has moved on since: a stale retry of add_to_queue that arrives after the
+-- the state has moved on since (but not once the user has lost the store it names): a stale retry of add_to_queue that arrives after the
 -- customer was served does not queue them again. The same key with another request is
 -- refused (PT422 idempotency_key_reused); a retry while the first is still running is refused
 -- at once (PT409 idempotency_key_in_use), rather than waiting for it.
@@ -82,6 +82,21 @@ begin
       if v_row.fingerprint <> v_fingerprint then
         raise exception 'this Idempotency-Key was used for another request'
           using errcode = 'PT422', hint = 'idempotency_key_reused';
+      end if;
+      -- Replayed only while the caller may still act for every store the answer names: a
+      -- user whose access was taken away since gets what any request of theirs gets now
+      -- (PT403 without any store, else "not found"), and the key stays for a later retry.
+      if not private.bypasses_rls() and exists (
+          select 1 from jsonb_path_query(v_row.response, 'strict $.**.store_id') s(v)
+          where jsonb_typeof(s.v) = 'string'
+            and (s.v #>> '{}')::uuid <> all (private.caller_store_ids())) then
+        perform private.raise_no_access_or_not_found(
+          case when p_rpc = 'add_to_queue' then 'location_not_found'
+            when p_rpc like '%queue%' or p_rpc = 'mark_no_show' then 'queue_entry_not_found'
+            else 'cart_not_found' end,
+          case when p_rpc = 'add_to_queue' then 'location'
+            when p_rpc like '%queue%' or p_rpc = 'mark_no_show' then 'queue entry'
+            else 'cart' end);
       end if;
       return jsonb_build_object('replay', v_row.response);
     end if;

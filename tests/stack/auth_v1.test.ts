@@ -28,6 +28,11 @@ Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, 
         [data.user!.id, "authenticated", "authenticated", email, false],
       );
       assertEquals(claims.app_metadata, { provider: "email", providers: ["email"] });
+      // its email identity (apps read `identities.length === 0` as "already registered")
+      assertEquals(
+        data.user!.identities!.map((i) => [i.provider, i.user_id, i.identity_data?.email]),
+        [["email", data.user!.id, email]],
+      );
       assertEquals(claims.iss, `${h.apiUrl}/auth/v1`);
       assertEquals(claims.exp - claims.iat, 3600);
       const [row] = await h.sql`select email, encrypted_password like '$2%' as bcrypt,
@@ -206,6 +211,15 @@ Deno.test("auth: sign-up, sign-in, refresh, user, sign-out, admin", STACK_TEST, 
       assertEquals((await signIn()).error, null);
       const listed = await admin.listUsers({ page: 1, perPage: 100 });
       assertEquals(listed.data.users.some((u) => u.id === id), true);
+      // pages: auth-js reads the total and the page numbers from GoTrue's Link header
+      const [{ n }] = await h.sql`select count(*)::int as n from auth.users`;
+      const page = async (number: number) => {
+        const { data, error } = await admin.listUsers({ page: number, perPage: 1 });
+        if (error || !("total" in data)) throw error ?? new Error("no pagination");
+        return [data.users.length, data.total, data.nextPage, data.lastPage];
+      };
+      assertEquals(await page(1), [1, n, n > 1 ? 2 : null, n]);
+      assertEquals(await page(n), [1, n, null, n]);
       assertEquals((await admin.deleteUser(id)).error, null);
       assertEquals((await admin.getUserById(id)).error?.status, 404);
       // a chosen id; without email_confirm the email must be confirmed before signing in

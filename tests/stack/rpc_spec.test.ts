@@ -403,6 +403,40 @@ Deno.test("Singular and Prefer on RPC: rollback, handling, tx", STACK_TEST, asyn
       ]);
     });
 
+    await t.step("max-affected under handling=strict (PGRST124, PGRST128)", async () => {
+      // PostgREST 12.2+: a set-returning call answering more rows than allowed is refused and
+      // its writes rolled back; a function answering one value cannot take the preference.
+      const strict = (n: number) => ({ headers: { Prefer: `handling=strict, max-affected=${n}` } });
+      const over = await h.rpc("t_insert_rows", { p_ids: [560, 561, 562] }, strict(2));
+      assertEquals(await result(over), {
+        status: 400,
+        body: {
+          code: "PGRST124",
+          message: "Query result exceeds max-affected preference constraint",
+          details: "The query affects 3 rows",
+          hint: null,
+        },
+      });
+      assertEquals(await logged([560, 561, 562]), 0);
+      const within = await h.rpc("t_insert_rows", { p_ids: [560, 561, 562] }, strict(3));
+      assertEquals(within.status, 200);
+      assertEquals((await within.json()).length, 3);
+      const single = await h.rpc("t_int", {}, strict(1));
+      assertEquals(await result(single), {
+        status: 400,
+        body: {
+          code: "PGRST128",
+          message:
+            "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+          details: null,
+          hint: null,
+        },
+      });
+      // Lenient handling ignores it.
+      const lenient = await h.rpc("t_int", {}, { headers: { Prefer: "max-affected=1" } });
+      assertEquals(await result(lenient), { status: 200, body: 42 });
+    });
+
     await t.step("return= is not applied to a function's answer", async () => {
       // Response.hs answers a call with its body whatever `return=` says, and lists only
       // count, tx and handling in Preference-Applied.

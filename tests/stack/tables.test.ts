@@ -419,12 +419,50 @@ Deno.test("tables: writes", STACK_TEST, async (t) => {
       // "Payload with no columns": an empty object updates nothing
       const empty = await send("PATCH", "/t_project?id=eq.3", {}, rep);
       assertEquals(await result(empty), { status: 200, body: [] });
-      // Without filters every row is updated (PostgREST's default configuration).
-      const all = await send("PATCH", "/t_project", { status: "all" }, { Prefer: "count=exact" });
+      // Without a filter, Supabase's `safeupdate` refuses the UPDATE (400 21000) and nothing
+      // changes; a filter matching every row updates every row.
+      const unfiltered = await send("PATCH", "/t_project", { status: "all" }, rep);
+      assertEquals(await result(unfiltered), {
+        status: 400,
+        body: {
+          code: "21000",
+          message: "UPDATE requires a WHERE clause",
+          details: null,
+          hint: null,
+        },
+      });
+      assertEquals(await rows("status = 'all'"), []);
+      const all = await send("PATCH", "/t_project?id=not.is.null", { status: "all" }, {
+        Prefer: "count=exact",
+      });
       assertEquals(all.status, 204);
       const [{ n }] = await h
         .sql`select count(*)::int as n from public.t_project where status <> 'all'`;
       assertEquals(n, 0);
+      // Prefer: max-affected under handling=strict (PostgREST 12.2+, supabase-js maxAffected):
+      // more rows than allowed is 400 PGRST124 and rolled back; lenient ignores it.
+      const many = await send("PATCH", "/t_project?id=lt.3", { status: "capped" }, {
+        Prefer: "handling=strict, max-affected=1",
+      });
+      assertEquals(await result(many), {
+        status: 400,
+        body: {
+          code: "PGRST124",
+          message: "Query result exceeds max-affected preference constraint",
+          details: "The query affects 2 rows",
+          hint: null,
+        },
+      });
+      assertEquals(await rows("status = 'capped'"), []);
+      const within = await send("PATCH", "/t_project?id=lt.3", { status: "capped" }, {
+        Prefer: "handling=strict, max-affected=2",
+      });
+      assertEquals(within.status, 204);
+      const lenient = await send("PATCH", "/t_project?id=lt.4", { status: "capped" }, {
+        Prefer: "max-affected=1",
+      });
+      assertEquals(lenient.status, 204);
+      assertEquals((await rows("status = 'capped'")).length, 3);
       // SingularSpec "with PATCH": "fails if more than one record would be updated" and
       // rolls the update back
       const single = await send("PATCH", "/t_project?id=lt.3", { status: "single" }, {
@@ -436,6 +474,24 @@ Deno.test("tables: writes", STACK_TEST, async (t) => {
     });
 
     await t.step("delete", async () => {
+      // Without a filter: 400 21000 (`safeupdate`), nothing deleted; over max-affected:
+      // 400 PGRST124, rolled back.
+      const unfiltered = await send("DELETE", "/t_project", undefined, rep);
+      assertEquals(await result(unfiltered), {
+        status: 400,
+        body: {
+          code: "21000",
+          message: "DELETE requires a WHERE clause",
+          details: null,
+          hint: null,
+        },
+      });
+      const before = (await rows("true")).length;
+      const many = await send("DELETE", "/t_project?id=in.(30,31)", undefined, {
+        Prefer: "handling=strict, max-affected=1",
+      });
+      assertEquals([many.status, (await many.json()).details], [400, "The query affects 2 rows"]);
+      assertEquals((await rows("true")).length, before);
       // DeleteSpec "existing record": "succeeds with 204 and deletion count"
       const removed = await send("DELETE", "/t_project?id=eq.31", undefined, {
         Prefer: "count=exact",

@@ -5,7 +5,7 @@
 -- before; a failed call keeps no key.
 begin;
 \ir _helpers.psql
-select plan(13);
+select plan(16);
 
 create function pg_temp.with_key(p_key text) returns void language sql as $$
   select set_config('request.headers', case when p_key is null then '{}'
@@ -58,6 +58,20 @@ select is(pg_temp.error_of(format('select public.complete_cart(%L)', :'missing')
 select pg_temp.with_key('has space');
 select is(pg_temp.error_of(format('select public.complete_cart(%L)', :'missing')),
   'P0001 invalid_argument', 'a key with a space is refused');
+
+-- a replay needs the store still: a user who lost it gets what their requests get now
+select pg_temp.as_owner();
+delete from public.store_members where user_id = :'member_a';
+select pg_temp.as_member_a();
+select pg_temp.with_key('visit-1');
+select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L)', :'loc_a1', :'cust_2')),
+  'PT403 store_forbidden', 'no store left: the replay is refused (403)');
+select pg_temp.act_as('authenticated', pg_temp.claims(:'claim_a', '{"store_ids": ["5b000000-0000-4000-8000-00000000000b"]}'));
+select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L, p_party_size => 2)', :'loc_a1', :'cust_1')),
+  'PT404 location_not_found', 'moved to another store: the replay answers as for a location it cannot see');
+select pg_temp.as_claim_a();
+select is(public.add_to_queue(:'loc_a1', :'cust_1', p_party_size => 2), (select r from first),
+  'the store granted again: the key replays the first answer (it was kept)');
 
 select * from finish();
 rollback;
