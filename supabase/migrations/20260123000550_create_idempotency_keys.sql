@@ -27,7 +27,7 @@ create table if not exists private.idempotency_keys (
 );
 comment on table private.idempotency_keys is
   'Answers of requests made with an Idempotency-Key, per user, kept 24 hours (replayed to retries).';
-comment on column private.idempotency_keys.user_id is 'The caller (JWT sub; the nil uuid for a caller without one, e.g. the service role).';
+comment on column private.idempotency_keys.user_id is 'Whose key: private.idempotency_owner() (the JWT sub, or a uuid derived from a non-uuid sub or from the role).';
 comment on column private.idempotency_keys.key is 'The Idempotency-Key header, 1-255 printable characters.';
 comment on column private.idempotency_keys.fingerprint is 'The RPC and its arguments, hashed: the same key with another request is refused.';
 comment on column private.idempotency_keys.response is 'The RPC''s answer, replayed as it was.';
@@ -36,6 +36,26 @@ comment on column private.idempotency_keys.created_at is 'When the first request
 -- squawk-ignore require-concurrent-index-creation
 create index if not exists idempotency_keys_created_at_idx on private.idempotency_keys (created_at);
 comment on index private.idempotency_keys_created_at_idx is 'Expired keys, for the cleanup job.';
+
+-- Whose keys these are: the JWT's sub when it is a uuid; any other sub (a third-party auth
+-- provider's `user_2abc`) hashed into a uuid of its own; without a sub (the service role, SQL
+-- run as a role), the role hashed likewise. Callers never share keys by accident of a missing
+-- or non-uuid sub, and no user shares the service role's.
+create or replace function private.idempotency_owner() returns uuid
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_sub text := nullif(auth.jwt() ->> 'sub', '');
+begin
+  return coalesce(private.caller_user_id(), pg_catalog.md5(
+    case when v_sub is not null then 'sub:' || v_sub else 'role:' || current_user end)::uuid);
+end
+$$;
+comment on function private.idempotency_owner() is
+  'The owner of the caller''s idempotency keys: the JWT sub as a uuid, else a uuid derived from the sub or the role.';
+revoke all on function private.idempotency_owner() from public, anon;
+grant execute on function private.idempotency_owner() to authenticated, service_role;
 
 -- Each caller reads and writes only their own keys (a forged row could only ever be
 -- replayed to its own author). The RPCs write them as the caller.
@@ -46,8 +66,8 @@ revoke all on private.idempotency_keys from public, anon;
 grant select, insert, delete on private.idempotency_keys to authenticated, service_role;
 drop policy if exists idempotency_keys_own on private.idempotency_keys;
 create policy idempotency_keys_own on private.idempotency_keys for all to authenticated, service_role
-  using (user_id = coalesce((select private.caller_user_id()), '00000000-0000-0000-0000-000000000000'::uuid))
-  with check (user_id = coalesce((select private.caller_user_id()), '00000000-0000-0000-0000-000000000000'::uuid));
+  using (user_id = (select private.idempotency_owner()))
+  with check (user_id = (select private.idempotency_owner()));
 comment on policy idempotency_keys_own on private.idempotency_keys is 'A caller uses only their own keys.';
 
 -- Starts an idempotent call of RPC p_rpc with arguments p_args: returns null when the request
@@ -61,7 +81,7 @@ set search_path = ''
 as $$
 declare
   v_key text := nullif(current_setting('request.headers', true), '')::jsonb ->> 'idempotency-key';
-  v_user uuid := coalesce(private.caller_user_id(), '00000000-0000-0000-0000-000000000000'::uuid);
+  v_user uuid := private.idempotency_owner();
   v_fingerprint text;
   v_row private.idempotency_keys;
 begin
@@ -124,7 +144,7 @@ as $$
 begin
   if p_begun is not null then
     insert into private.idempotency_keys (user_id, key, fingerprint, response)
-    values (coalesce(private.caller_user_id(), '00000000-0000-0000-0000-000000000000'::uuid),
+    values (private.idempotency_owner(),
       p_begun ->> 'key', p_begun ->> 'fingerprint', p_response);
   end if;
   return p_response;

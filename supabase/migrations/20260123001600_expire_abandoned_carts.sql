@@ -60,29 +60,53 @@ $$;
 comment on function private.cart_last_activity(public.carts) is
   'The latest change of a cart, its lines or its queue entries.';
 
--- Abandons up to p_batch stale carts (see the header); returns how many.
+-- Abandons up to p_batch stale carts (see the header); returns how many. Fair across stores:
+-- each store's stalest cart first, then each store's next one, and so on, so a store with a
+-- large backlog (or one that makes carts in bulk) never keeps another store's carts waiting.
+-- Each store's candidates are read from carts_active_store_id_updated_at_idx
+-- (20260123001610), at most p_batch of them; carts without a store are one more group.
 create or replace function private.abandon_stale_carts(p_batch integer) returns integer
 language plpgsql volatile
 set search_path = ''
 as $$
 declare
+  v_id uuid;
   v_cart public.carts;
   v_after interval;
   v_count integer := 0;
 begin
-  for v_cart in
-    select c.* from public.carts c
-    left join public.store_settings s on s.store_id = c.store_id
-    cross join lateral (select now() - coalesce(s.abandon_after, interval '12 hours') as since) w
-    where c.status = 'active'
-      and c.updated_at < w.since
-      -- its lines' and entries' activity too: a cart old by its own row alone must not take
-      -- a batch's place, or enough of them would keep every later cart waiting
-      and private.cart_last_activity(c) < w.since
-    order by c.updated_at
+  for v_id in
+    select x.id from (
+      select c.id, c.updated_at,
+        row_number() over (partition by c.store_id order by c.updated_at) as turn
+      from (select st.id from public.stores st union all select null::uuid) st
+      left join public.store_settings s on s.store_id = st.id
+      cross join lateral (select now() - coalesce(s.abandon_after, interval '12 hours') as since) w
+      cross join lateral (
+        (select c.id, c.store_id, c.updated_at from public.carts c
+         where c.status = 'active' and c.store_id = st.id and c.updated_at < w.since
+           -- its lines' and entries' activity too: a cart old by its own row alone must not
+           -- take a batch's place, or enough of them would keep every later cart waiting
+           and private.cart_last_activity(c) < w.since
+         order by c.updated_at
+         limit p_batch)
+        union all
+        (select c.id, c.store_id, c.updated_at from public.carts c
+         where st.id is null and c.status = 'active' and c.store_id is null
+           and c.updated_at < w.since and private.cart_last_activity(c) < w.since
+         order by c.updated_at
+         limit p_batch)
+      ) c
+    ) x
+    order by x.turn, x.updated_at
     limit p_batch
-    for update of c skip locked
   loop
+    -- A cart being changed right now is left for the next run; under the lock its activity
+    -- is checked again, so a cart a device touched since it was read is never abandoned.
+    select * into v_cart from public.carts c
+    where c.id = v_id and c.status = 'active'
+    for update skip locked;
+    continue when not found;
     select coalesce(s.abandon_after, interval '12 hours') into v_after
     from (select 1) one left join public.store_settings s on s.store_id = v_cart.store_id;
     if private.cart_last_activity(v_cart) < now() - v_after then
@@ -96,9 +120,10 @@ $$;
 comment on function private.abandon_stale_carts(integer) is
   'Abandons up to p_batch active carts without activity for their store''s abandon_after (rechecked under the cart''s lock); returns how many.';
 
--- The scheduled job: up to p_batches batches of p_batch stale carts abandoned, and up to as
--- many idempotency keys older than 24 hours deleted. One run is one transaction (pg_cron runs
--- each command in one), short enough that the few carts it holds are ones nobody is using.
+-- The scheduled job: up to p_batches batches of p_batch stale carts abandoned (no new batch
+-- after 20 s), and up to as many idempotency keys older than 24 hours deleted. One run is one
+-- transaction (pg_cron runs each command in one), short enough that the few carts it holds are
+-- ones nobody is using.
 -- Returns what it did.
 create or replace function private.expire_carts(p_batch integer default 500, p_batches integer default 10)
 returns jsonb
@@ -106,6 +131,7 @@ language plpgsql volatile
 set search_path = ''
 as $$
 declare
+  v_started timestamptz := clock_timestamp();
   v_abandoned integer := 0;
   v_n integer;
   v_keys integer;
@@ -114,6 +140,8 @@ begin
     v_n := private.abandon_stale_carts(p_batch);
     v_abandoned := v_abandoned + v_n;
     exit when v_n < p_batch;
+    -- One run stays short whatever the backlog: what is left waits for the next minute.
+    exit when clock_timestamp() - v_started > interval '20 seconds';
   end loop;
   delete from private.idempotency_keys k
   where k.ctid = any (array(select k2.ctid from private.idempotency_keys k2

@@ -5,7 +5,7 @@
 -- idempotency keys go too.
 begin;
 \ir _helpers.psql
-select plan(12);
+select plan(15);
 
 select pg_temp.as_claim_a();
 select public.add_to_queue(:'loc_a1', :'cust_1') is not null;
@@ -62,5 +62,19 @@ select is((select status from public.carts where device_id = 'idle'), 'abandoned
   'the idle walk-in cart is abandoned');
 select is((select count(*) from public.carts where device_id like 'busy-%' and status = 'active'),
   3::bigint, 'the carts with recent lines stay active');
+-- Fair across stores: a store with a backlog of older carts (or carts made in bulk) shares
+-- each batch with the other stores' stale carts instead of keeping them waiting.
+select pg_temp.as_claim_a();
+select count(public.get_or_create_cart(:'loc_a1', null, null, 'bulk-' || g)) from generate_series(1, 5) g;
+select pg_temp.as_claim_b();
+select public.get_or_create_cart(:'loc_b1', null, null, 'b-idle') is not null;
+select pg_temp.as_owner();
+update public.carts set updated_at = now() - interval '30 hours' where device_id like 'bulk-%';
+update public.carts set updated_at = now() - interval '25 hours' where device_id = 'b-idle';
+select is(private.expire_carts(2, 1) ->> 'carts_abandoned', '2', 'one batch of 2 abandons 2 carts');
+select is((select status from public.carts where device_id = 'b-idle'), 'abandoned',
+  'store B''s idle cart is in the batch, though store A has 5 older ones');
+select is((select count(*) from public.carts where device_id like 'bulk-%' and status = 'abandoned'),
+  1::bigint, 'store A''s oldest cart takes the other place');
 select * from finish();
 rollback;

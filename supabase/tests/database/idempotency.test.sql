@@ -5,7 +5,7 @@
 -- before; a failed call keeps no key.
 begin;
 \ir _helpers.psql
-select plan(16);
+select plan(19);
 
 create function pg_temp.with_key(p_key text) returns void language sql as $$
   select set_config('request.headers', case when p_key is null then '{}'
@@ -72,6 +72,18 @@ select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L, p_party_si
 select pg_temp.as_claim_a();
 select is(public.add_to_queue(:'loc_a1', :'cust_1', p_party_size => 2), (select r from first),
   'the store granted again: the key replays the first answer (it was kept)');
+
+-- callers without a uuid sub do not share keys: not with each other, not with the service role
+select pg_temp.with_key('order-42');
+select pg_temp.act_as('authenticated', '{"sub": "user_2abc", "app_metadata": {"store_ids": ["5b000000-0000-4000-8000-00000000000b"]}}');
+select is(public.add_to_queue(:'loc_b1', :'cust_b') ->> 'created', 'true',
+  'a third-party sub (not a uuid) uses a key');
+select pg_temp.act_as('service_role');
+select is(public.add_to_queue(:'loc_a1', :'cust_a') ->> 'created', 'true',
+  'the service role''s same key is its own: a new request, not 422');
+select pg_temp.act_as('authenticated', '{"sub": "user_9xyz", "app_metadata": {"store_ids": ["5a000000-0000-4000-8000-00000000000a"]}}');
+select is(pg_temp.error_of(format('select public.add_to_queue(%L, %L)', :'loc_a1', :'cust_2')), 'ok',
+  'another non-uuid sub''s same key is its own too');
 
 select * from finish();
 rollback;
