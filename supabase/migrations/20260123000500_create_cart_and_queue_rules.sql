@@ -167,10 +167,11 @@ declare
 begin
   select coalesce(jsonb_agg(jsonb_build_object(
       'id', i.id, 'product_id', i.product_id, 'quantity', i.quantity,
-      'unit_price', i.unit_price, 'version', i.version,
+      'unit_price', i.unit_price::numeric, 'version', i.version,
       'created_at', private.ts_json(i.created_at), 'updated_at', private.ts_json(i.updated_at))
       order by i.created_at, i.id), '[]'::jsonb),
-    coalesce(sum(i.quantity), 0), coalesce(sum(i.quantity * i.unit_price), 0)
+    -- numeric, whatever an older table declares (a price in money would answer "$4.25")
+    coalesce(sum(i.quantity), 0), coalesce(sum(i.quantity::numeric * i.unit_price::numeric), 0)
   into v_lines, v_quantity, v_amount
   from public.cart_items i where i.cart_id = c.id;
   return private.cart_json(c) || jsonb_build_object('lines', v_lines,
@@ -464,7 +465,14 @@ begin
   if tg_op = 'DELETE' then
     return old;
   end if;
-  perform private.check_item_fields(new.product_id, new.quantity, new.unit_price);
+  -- Read as the checks' types whatever an older table declares (a bigint or numeric quantity,
+  -- a price in double precision or money): a quantity that is not a whole 1-100000, however
+  -- large, is refused as such (0 stands for it), not by a cast's overflow.
+  perform private.check_item_fields(new.product_id::text,
+    case when new.quantity::numeric between 1 and private.max_item_quantity()
+      and new.quantity::numeric = trunc(new.quantity::numeric) then new.quantity::integer
+      else 0 end,
+    new.unit_price::numeric);
   if tg_op = 'INSERT' then
     new.created_at := now();
     new.version := 1;

@@ -629,7 +629,8 @@ begin
   from (
     select i.id, i.quantity, i.unit_price, i.product_id, i.cart_id,
       i.quantity is null or i.quantity not between 1 and 100000 as quantity_out_of_range,
-      i.unit_price is null or i.unit_price < 0 as unit_price_out_of_range,
+      -- numeric, whatever an older table declares (money has no comparison with a number)
+      i.unit_price is null or i.unit_price::numeric < 0 as unit_price_out_of_range,
       i.product_id is null or char_length(i.product_id) not between 1 and 200
         or i.product_id ~ '[[:cntrl:]]' as product_id_invalid,
       i.cart_id is null or c.id is null as cart_missing
@@ -639,7 +640,7 @@ begin
   cross join lateral (values
     ('quantity_out_of_range', x.quantity_out_of_range, jsonb_build_object('quantity', x.quantity)),
     ('unit_price_out_of_range', x.unit_price_out_of_range,
-     jsonb_build_object('unit_price', x.unit_price)),
+     jsonb_build_object('unit_price', x.unit_price::numeric)),
     ('product_id_invalid', x.product_id_invalid,
      jsonb_build_object('product_id', left(x.product_id, 200))),
     ('cart_missing', x.cart_missing, jsonb_build_object('cart_id', x.cart_id))

@@ -9,7 +9,9 @@
 // no row is lost, item quantities per customer + location are unchanged, the invariants hold,
 // every row the repair changed or kept is in private.repair_report, and a second run writes
 // nothing (no change record in logical decoding). What an older app may hold under the
-// product's names (RPCs, status checks, an index, store tables) stops nothing either.
+// product's names (RPCs, status checks, an index, store tables) stops nothing either, nor do
+// publications with column lists or line prices and quantities of other numeric types: the
+// product then works on the database as on a new one.
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { assertInvariants } from "../_support/census.ts";
@@ -541,4 +543,198 @@ Deno.test("repair: a legacy database of 20,000 carts repaired in batches of keys
     await batched.sql.end();
     await oneShot.sql.end();
   }
+});
+
+/** For each way of sending a file that the migrations must give the same result under (each
+ * file as one batch, as the Supabase CLI does; statement by statement, as `psql -f` does): a
+ * new legacy database (legacyDatabase) changed by `shape`, every migration applied, then
+ * `check`. */
+async function eachMigratedShape(
+  name: string,
+  shape: string,
+  check: (sql: Sql, dbUrl: string, mode: FileMode) => Promise<void>,
+) {
+  for (const mode of ["transaction", "statements"] as const) {
+    const { dbUrl, sql } = await legacyDatabase(`${name}_${mode}`);
+    try {
+      await sql.unsafe(shape);
+      await applyMigrations(dbUrl, undefined, mode);
+      await check(sql, dbUrl, mode);
+    } finally {
+      await sql.end();
+    }
+  }
+}
+
+/** The notices a migration file raises when applied again (each file is idempotent). */
+async function noticesOf(dbUrl: string, file: string): Promise<string> {
+  const path = new URL(`../../supabase/migrations/${file}`, import.meta.url).pathname;
+  const out = await new Deno.Command("psql", {
+    args: [dbUrl, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", await Deno.readTextFile(path)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, `${file} applied again: ${stderr}`);
+  return stderr;
+}
+
+/** The product at work on a migrated legacy database, each call a request of the legacy staff
+ * user: customer 41 is queued at location 2 (a cart is made), a product is added twice (the
+ * quantities add up), a second one is added and removed, the first line's quantity is set,
+ * the entry is called and served, the cart completed; then the invariant census is all zero.
+ * Returns the cart as the last line action answered it. */
+async function productWorks(sql: Sql, label: string): Promise<Row> {
+  const call = async (query: (t: postgres.TransactionSql) => Promise<Row[]>) =>
+    (await asLegacyStaff(sql, query))[0].r;
+  const queued = await call((t) =>
+    t`select public.add_to_queue(p_location_id => ${LOCATION(2)}::uuid,
+      p_customer_id => ${CUSTOMER(41)}::uuid) as r`
+  );
+  const cartId = queued.cart.id;
+  const add = (product: string, quantity: number, price: number | null) =>
+    call((t) =>
+      t`select public.add_item(p_cart_id => ${cartId}::uuid, p_product_id => ${product},
+        p_quantity => ${quantity}::int, p_unit_price => ${price}::numeric) as r`
+    );
+  const first = await add("sku-a", 2, 4.25);
+  await add("sku-a", 1, null);
+  const second = await add("sku-b", 1, 0.1);
+  await call((t) =>
+    t`select public.set_item_quantity(p_cart_id => ${cartId}::uuid,
+      p_item_id => ${first.item_id}::uuid, p_quantity => 5) as r`
+  );
+  const { cart } = await call((t) =>
+    t`select public.remove_item(p_cart_id => ${cartId}::uuid,
+      p_item_id => ${second.item_id}::uuid) as r`
+  );
+  const entryId = queued.queue_entry.id;
+  for (const rpc of ["call_queue_entry", "serve_queue_entry"]) {
+    const { queue_entry } = await call((t) =>
+      t.unsafe(`select public.${rpc}(p_queue_entry_id => $1::uuid) as r`, [entryId])
+    );
+    assert.equal(queue_entry.status, rpc === "call_queue_entry" ? "called" : "served");
+  }
+  const done = await call((t) => t`select public.complete_cart(p_cart_id => ${cartId}::uuid) as r`);
+  assert.equal(done.cart.status, "completed", label);
+  await assertInvariants(sql, label);
+  return cart;
+}
+
+Deno.test("repair: publications with a column list on carts or location_queue keep their replica identity, and every update still works", async () => {
+  // supabase_realtime publishing carts with a column list, another publication the queue with
+  // one: PostgreSQL refuses every UPDATE and DELETE of a table whose replica identity a column
+  // list of a publication (of updates or deletes) does not cover, and FULL is covered by none.
+  await eachMigratedShape(
+    "poscart_legacy_column_lists",
+    `alter publication supabase_realtime add table
+       public.carts (id, customer_id, location_id, store_id, status, updated_at);
+     create publication analytics_sync for table
+       public.location_queue (id, location_id, customer_id, store_id, status, created_at);`,
+    async (sql, dbUrl, mode) => {
+      const cart = await productWorks(sql, `column lists (${mode})`);
+      assert.equal(cart.total_quantity, 5);
+      const [state] = await sql`select
+        (select array_agg(c.relname || ':' || c.relreplident::text order by c.relname) from pg_class c
+          where c.oid in ('public.carts'::regclass, 'public.cart_items'::regclass,
+            'public.location_queue'::regclass)) as identities,
+        (select array_agg(tablename::text order by tablename) from pg_publication_tables
+          where pubname = 'supabase_realtime' and schemaname = 'public') as published,
+        (select pubupdate and pubdelete from pg_publication where pubname = 'supabase_realtime')
+          as publishes_changes`;
+      assert.deepEqual(state, {
+        identities: ["cart_items:d", "carts:d", "location_queue:d"],
+        published: ["cart_items", "carts", "location_queue"],
+        publishes_changes: true,
+      });
+      const notices = await noticesOf(dbUrl, "20260123001300_enable_realtime.sql");
+      assert.match(notices, /public\.carts keeps its replica identity.*supabase_realtime/);
+      assert.match(notices, /public\.location_queue keeps its replica identity.*analytics_sync/);
+    },
+  );
+});
+
+Deno.test("repair: a supabase_realtime publishing inserts only, with a column list without the key, is not made to refuse updates", async () => {
+  // Publishing updates and deletes as well would make every UPDATE of carts fail: the column
+  // list covers no replica identity of carts at all.
+  await eachMigratedShape(
+    "poscart_legacy_keyless_list",
+    `alter publication supabase_realtime set (publish = 'insert');
+     alter publication supabase_realtime add table public.carts (customer_id, location_id, status);`,
+    async (sql, dbUrl, mode) => {
+      await productWorks(sql, `a key-less column list (${mode})`);
+      const [state] = await sql`select pubinsert, pubupdate, pubdelete,
+        (select relreplident from pg_class where oid = 'public.carts'::regclass) as ident
+        from pg_publication where pubname = 'supabase_realtime'`;
+      assert.deepEqual(state, { pubinsert: true, pubupdate: false, pubdelete: false, ident: "d" });
+      const notices = await noticesOf(dbUrl, "20260123001300_enable_realtime.sql");
+      assert.match(
+        notices,
+        /supabase_realtime publication still publishes insert only.*public\.carts/,
+      );
+    },
+  );
+});
+
+Deno.test("repair: cart lines priced in double precision, with bigint quantities, take every line action", async () => {
+  await eachMigratedShape(
+    "poscart_legacy_float_prices",
+    `alter table public.cart_items alter column unit_price type double precision;
+     alter table public.cart_items alter column quantity type bigint;`,
+    async (sql, _dbUrl, mode) => {
+      const cart = await productWorks(sql, `double precision prices, bigint quantities (${mode})`);
+      assert.deepEqual(
+        [
+          cart.total_quantity,
+          cart.total_amount,
+          cart.lines.map((l: Row) => [l.quantity, l.unit_price]),
+        ],
+        [5, 21.25, [[5, 4.25]]],
+      );
+      // A quantity past the line limit, even past integer's range, is refused as one.
+      const [{ id: cartId }] = await sql`select c.id::text from public.carts c
+        where c.status = 'active' and c.store_id = ${STORE(1)}
+          and exists (select 1 from public.cart_items i where i.cart_id = c.id)
+        order by c.id limit 1`;
+      for (
+        const write of [
+          (t: postgres.TransactionSql) =>
+            t`insert into public.cart_items (cart_id, product_id, quantity, unit_price)
+              values (${cartId}, 'sku-many', 3000000000, 1)`,
+          (t: postgres.TransactionSql) =>
+            t`update public.cart_items set quantity = 3000000000 where cart_id = ${cartId}`,
+        ]
+      ) {
+        await assert.rejects(asLegacyStaff(sql, write), (e: { code?: string; hint?: string }) => {
+          assert.deepEqual([e.code, e.hint], ["P0001", "invalid_argument"], `${e}`);
+          return true;
+        });
+      }
+    },
+  );
+});
+
+Deno.test("repair: cart lines priced in money are repaired, reported and take every line action", async () => {
+  await eachMigratedShape(
+    "poscart_legacy_money_prices",
+    `alter table public.cart_items alter column unit_price type money
+       using unit_price::numeric::money;`,
+    async (sql, _dbUrl, mode) => {
+      const cart = await productWorks(sql, `money prices (${mode})`);
+      assert.deepEqual(
+        [
+          cart.total_quantity,
+          cart.total_amount,
+          cart.lines.map((l: Row) => [l.quantity, l.unit_price]),
+        ],
+        [5, 21.25, [[5, 4.25]]],
+      );
+      // the discount line (-5.00) is kept and reported, its price as a number
+      const [kept] = await sql`select detail from private.repair_report
+        where table_name = 'cart_items' and row_id = ${
+        LINE(1)
+      } and reason = 'unit_price_out_of_range'`;
+      assert.deepEqual(kept?.detail, { unit_price: -5 });
+    },
+  );
 });
