@@ -37,6 +37,24 @@ comment on column public.locations.store_id is 'The store this location belongs 
 comment on column public.locations.name is 'Display name.';
 comment on column public.locations.created_at is 'When the location was created.';
 
+-- A single-merchant project (its database had no stores, so no location has one) gets one
+-- store that holds every location: the repair then files its carts and queue entries under
+-- it, and its staff, granted every store by 20260123001100, act for it at once. Where any store
+-- exists nothing happens here (a location without a store stays so; the repair keeps and
+-- reports its rows). Applied again, it finds a store and does nothing.
+do $$
+declare
+  v_store uuid;
+begin
+  if not exists (select 1 from public.stores)
+     and exists (select 1 from public.locations l where l.store_id is null) then
+    insert into public.stores (name) values ('Store') returning id into v_store;
+    update public.locations l set store_id = v_store where l.store_id is null;
+    raise notice 'no store existed: the new store % (named "Store") holds every location', v_store;
+  end if;
+end
+$$;
+
 create table if not exists public.customers (
   id uuid primary key default gen_random_uuid(),
   store_id uuid,

@@ -738,3 +738,38 @@ Deno.test("repair: cart lines priced in money are repaired, reported and take ev
     },
   );
 });
+
+Deno.test("repair: a single-merchant database without stores gets one store holding every location, and its staff act at once", async () => {
+  await eachMigratedShape(
+    "poscart_legacy_single_merchant",
+    `alter table public.locations drop column store_id;
+     alter table public.carts drop column store_id;
+     alter table public.location_queue drop column store_id;
+     drop table public.stores;`,
+    async (sql, dbUrl, mode) => {
+      const [state] = await sql`select
+        (select count(*)::int from public.stores) as stores,
+        (select count(*)::int from public.locations where store_id is null) as locations_without,
+        -- rows at a location that does not exist (kept and reported by the repair) have none
+        (select count(*)::int from public.carts c where store_id is null
+           and exists (select 1 from public.locations l where l.id = c.location_id)) as carts_without,
+        (select count(*)::int from public.location_queue q where store_id is null
+           and exists (select 1 from public.locations l where l.id = q.location_id))
+          as entries_without`;
+      assert.deepEqual(state, {
+        stores: 1,
+        locations_without: 0,
+        carts_without: 0,
+        entries_without: 0,
+      }, `single merchant (${mode})`);
+      await productWorks(sql, `single merchant (${mode})`);
+      // Applied again, the file finds the store and adds none.
+      assert.doesNotMatch(
+        await noticesOf(dbUrl, "20260123000200_create_reference_tables.sql"),
+        /no store existed/,
+      );
+      const [{ n }] = await sql`select count(*)::int as n from public.stores`;
+      assert.equal(n, 1);
+    },
+  );
+});
