@@ -292,10 +292,12 @@ function writeRefusal(ctx: Ctx): ((row: ResultRow) => ApiError | null) | undefin
 /**
  * Supabase loads the `safeupdate` library for PostgREST's sessions: an UPDATE or DELETE without
  * a WHERE clause fails with 21000 before it runs (400). A PATCH or DELETE without a filter on
- * its table is such a statement.
+ * its table (and without `limit`) is such a statement.
  */
 function safeUpdate(ctx: Ctx, command: "UPDATE" | "DELETE"): ApiError | null {
-  if (ctx.query.where.length > 0) return null;
+  // A limited write (`limit` / `offset`) selects its rows by ctid: it has a WHERE clause.
+  const { where, limit, offset } = ctx.query;
+  if (where.length > 0 || limit !== undefined || offset !== undefined) return null;
   return {
     status: 400,
     body: {

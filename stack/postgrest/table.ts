@@ -221,6 +221,19 @@ export interface UpdateOptions extends WriteOptions {
   columns: Column[];
 }
 
+/**
+ * The rows a PATCH or DELETE changes: those the filters match; with `limit` / `offset`
+ * (PostgREST's limited update and delete), that page of them in `order`, by `ctid`.
+ */
+function writeWhere(table: string, query: QueryParams, params: Params): string {
+  if (query.limit === undefined && query.offset === undefined) {
+    return whereSql(table, query.where, params);
+  }
+  const page = limitOffsetSql({ offset: query.offset ?? 0, limit: query.limit }, params);
+  return ` WHERE ${table}.ctid = ANY(ARRAY(SELECT ${table}.ctid FROM ${table}` +
+    `${whereSql(table, query.where, params)}${orderSql(table, query.order)}${page}))`;
+}
+
 /** PATCH: set the body's columns on every row the filters match (all rows without filters). */
 export function buildUpdate(rel: Relation, options: UpdateOptions): Statement {
   const params = new Params();
@@ -234,7 +247,7 @@ export function buildUpdate(rel: Relation, options: UpdateOptions): Statement {
       .join(", ");
     mutation = `UPDATE ${table} SET ${set} ` +
       bodyRows(options.columns, options.json, false, false, params) +
-      `${whereSql(table, options.query.where, params)} ${returningSql(rel, options.returning)}`;
+      `${writeWhere(table, options.query, params)} ${returningSql(rel, options.returning)}`;
   }
   return { text: wrapWrite(rel, mutation, options, params), params: params.values };
 }
@@ -243,7 +256,7 @@ export function buildUpdate(rel: Relation, options: UpdateOptions): Statement {
 export function buildDelete(rel: Relation, options: WriteOptions): Statement {
   const params = new Params();
   const table = qualified(rel.schema, rel.name);
-  const mutation = `DELETE FROM ${table} ${whereSql(table, options.query.where, params)} ` +
+  const mutation = `DELETE FROM ${table} ${writeWhere(table, options.query, params)} ` +
     returningSql(rel, options.returning);
   return { text: wrapWrite(rel, mutation, options, params), params: params.values };
 }

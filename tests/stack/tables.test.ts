@@ -439,6 +439,24 @@ Deno.test("tables: writes", STACK_TEST, async (t) => {
       const [{ n }] = await h
         .sql`select count(*)::int as n from public.t_project where status <> 'all'`;
       assertEquals(n, 0);
+      // Limited update (PostgREST 12): `limit` / `offset` in `order` change that page of the
+      // matching rows only; such a PATCH has a WHERE clause, so safeupdate lets it through.
+      const first = await send("PATCH", "/t_project?order=id&limit=1", { status: "first" });
+      assertEquals(first.status, 204);
+      const [{ lowest }] = await h.sql`select min(id)::int as lowest from public.t_project`;
+      assertEquals((await rows("status = 'first'")).map((r) => r.id), [lowest]);
+      const paged = await send(
+        "PATCH",
+        "/t_project?id=not.is.null&order=id.desc&limit=2&offset=1",
+        {
+          status: "paged",
+        },
+      );
+      assertEquals(paged.status, 204);
+      const ids = (await h.sql`select id::int from public.t_project order by id desc`).map((r) =>
+        r.id
+      );
+      assertEquals((await rows("status = 'paged'")).map((r) => r.id), [ids[2], ids[1]]);
       // Prefer: max-affected under handling=strict (PostgREST 12.2+, supabase-js maxAffected):
       // more rows than allowed is 400 PGRST124 and rolled back; lenient ignores it.
       const many = await send("PATCH", "/t_project?id=lt.3", { status: "capped" }, {
