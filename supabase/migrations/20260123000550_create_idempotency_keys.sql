@@ -84,6 +84,7 @@ declare
   v_user uuid := private.idempotency_owner();
   v_fingerprint text;
   v_row private.idempotency_keys;
+  v_what text;
 begin
   if v_key is null then
     return null;
@@ -110,13 +111,12 @@ begin
           select 1 from jsonb_path_query(v_row.response, 'strict $.**.store_id') s(v)
           where jsonb_typeof(s.v) = 'string'
             and (s.v #>> '{}')::uuid <> all (private.caller_store_ids())) then
-        perform private.raise_no_access_or_not_found(
-          case when p_rpc = 'add_to_queue' then 'location_not_found'
-            when p_rpc like '%queue%' or p_rpc = 'mark_no_show' then 'queue_entry_not_found'
-            else 'cart_not_found' end,
-          case when p_rpc = 'add_to_queue' then 'location'
-            when p_rpc like '%queue%' or p_rpc = 'mark_no_show' then 'queue entry'
-            else 'cart' end);
+        -- what the action names: its location, queue entry or cart (hint `<what>_not_found`)
+        v_what := case when p_rpc = 'add_to_queue' then 'location'
+          when p_rpc like '%queue%' or p_rpc = 'mark_no_show' then 'queue entry'
+          else 'cart' end;
+        perform private.raise_no_access_or_not_found(replace(v_what, ' ', '_') || '_not_found',
+          v_what);
       end if;
       return jsonb_build_object('replay', v_row.response);
     end if;
